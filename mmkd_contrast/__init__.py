@@ -1,0 +1,37 @@
+"""mmkd_contrast: contrastive knowledge distillation for OpenMMLab."""
+import warnings
+
+import mmcv
+import mmengine
+import mmpretrain
+
+from .version import __version__, parse_version_info
+
+# Ranges this release was tested with; outside them we warn, not assert.
+_SUPPORTED = {
+    'mmcv': (mmcv.__version__, '2.0.0', '2.3.0'),
+    'mmengine': (mmengine.__version__, '0.10.0', '0.11.0'),
+    'mmpretrain': (mmpretrain.__version__, '1.2.0', '1.3.0'),
+}
+
+
+def _check_versions(supported=_SUPPORTED):
+    """Warn about each dependency whose version is outside its range."""
+    for name, (found, low, high) in supported.items():
+        version = parse_version_info(found)
+        if not parse_version_info(low) <= version < parse_version_info(high):
+            warnings.warn(
+                f'mmkd_contrast {__version__} was tested with '
+                f'{low} <= {name} < {high}, but {name}=={found} is installed; '
+                'some features may not work.', UserWarning)
+
+
+_check_versions()
+
+from .engine import register_mmengine_safe_globals  # noqa: E402
+
+register_mmengine_safe_globals()
+
+from . import datasets, engine, models  # noqa: E402,F401
+
+__all__ = ['__version__', 'register_mmengine_safe_globals']

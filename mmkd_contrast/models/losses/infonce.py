@@ -1,0 +1,69 @@
+"""InfoNCE with in-batch negatives, shared by the contrastive losses."""
+import torch
+import torch.nn.functional as F
+
+from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
+
+
+def info_nce(query, keys, temperature, pos_offset=0):
+    """Cross-entropy of each query against all keys, the positive of query
+    ``i`` being key ``pos_offset + i``.
+
+    Logits are computed in fp32 whatever the input dtype.
+
+    Args:
+        query (Tensor): ``(..., B, D)`` anchors.
+        keys (Tensor): ``(..., M, D)`` candidates, ``M >= pos_offset + B``.
+            Leading dimensions broadcast with ``query``'s.
+        temperature (float): Softmax temperature.
+        pos_offset (int): Index of the first positive among ``keys``.
+
+    Returns:
+        Tensor: The mean loss over all queries (and leading dimensions).
+    """
+    logits = torch.matmul(query.float(), keys.float().transpose(-2, -1))
+    logits = logits / temperature
+    batch = query.shape[-2]
+    target = torch.arange(pos_offset, pos_offset + batch, device=query.device)
+    target = target.expand(logits.shape[:-1])
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+
+
+def batch_info_nce(s, t, temperature, symmetric=False, batch_dim=-2):
+    """InfoNCE between student and teacher features of the same images, the
+    other images of the (global) batch being the negatives.
+
+    The student is the anchor and the teacher keys are gathered from every
+    rank without gradient. With ``symmetric=True`` the teacher-anchored
+    direction is added (student keys gathered with their gradient) and the
+    two are averaged. With one process this is the single-batch formula.
+
+    Args:
+        s (Tensor): ``(..., B, D)`` student features, already normalised if
+            the method wants cosine scores.
+        t (Tensor): Teacher features of the same shape; detached here.
+        temperature (float): Softmax temperature.
+        symmetric (bool): Average with the teacher-anchored direction.
+        batch_dim (int): The image dimension of ``s`` and ``t``.
+
+    Returns:
+        Tensor: Scalar loss.
+    """
+    s = s.movedim(batch_dim, 0)
+    t = t.detach().movedim(batch_dim, 0)
+    rank, world_size = get_rank_and_world_size()
+    if s.shape[0] * world_size < 2:
+        raise ValueError(
+            'Contrast within the batch needs at least 2 images in the global '
+            f'batch to have negatives, got {s.shape[0]} image(s) on '
+            f'{world_size} process(es).')
+    offset = rank * s.shape[0]
+    # Move the image axis to -2 for the matmul: (..., B, D).
+    t_all = all_gather_cat(t).movedim(0, -2)
+    loss = info_nce(s.movedim(0, -2), t_all, temperature, offset)
+    if symmetric:
+        s_all = all_gather_cat(s, with_grad=True).movedim(0, -2)
+        loss = 0.5 * (loss + info_nce(t.movedim(0, -2), s_all, temperature,
+                                      offset))
+    return loss

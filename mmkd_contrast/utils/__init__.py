@@ -1,0 +1,3 @@
+from .dist_utils import all_gather_cat, get_rank_and_world_size
+
+__all__ = ['all_gather_cat', 'get_rank_and_world_size']

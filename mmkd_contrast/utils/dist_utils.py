@@ -1,0 +1,54 @@
+"""Collective helpers for contrastive losses under ``torch.distributed``."""
+import torch
+import torch.distributed as dist
+
+
+def get_rank_and_world_size():
+    """Return ``(rank, world_size)``; ``(0, 1)`` without a process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class _GatherWithGrad(torch.autograd.Function):
+    """All-gather whose backward returns this rank's slice of the summed
+    gradient, so that averaging gradients over ranks (as DDP does) gives the
+    gradient of the loss computed on the concatenated batch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.batch = x.shape[0]
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous()
+        dist.all_reduce(grad)
+        rank = dist.get_rank()
+        return grad[rank * ctx.batch:(rank + 1) * ctx.batch]
+
+
+def all_gather_cat(x, with_grad=False):
+    """Concatenate ``x`` from every rank along dim 0, in rank order.
+
+    Every rank must pass the same shape. Without a process group this returns
+    ``x`` itself.
+
+    Args:
+        x (Tensor): The local tensor, shape ``(B, ...)``.
+        with_grad (bool): Let the gradient flow back to every rank's ``x``.
+            When False the result is detached. Defaults to False.
+
+    Returns:
+        Tensor: ``(world_size * B, ...)``.
+    """
+    rank, world_size = get_rank_and_world_size()
+    if world_size == 1:
+        return x if with_grad else x.detach()
+    if with_grad:
+        return _GatherWithGrad.apply(x)
+    parts = [torch.empty_like(x) for _ in range(world_size)]
+    dist.all_gather(parts, x.detach().contiguous())
+    return torch.cat(parts, dim=0)
