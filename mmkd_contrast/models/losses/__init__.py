@@ -1,4 +1,5 @@
 from .infonce import batch_info_nce, info_nce
 from .kd import KDLoss
+from .msdcrd import MSDCRDLoss
 
-__all__ = ['KDLoss', 'info_nce', 'batch_info_nce']
+__all__ = ['KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']

@@ -1,0 +1,167 @@
+"""MSDCRD: contrastive distillation on multi-scale decoupled local
+features."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmkd_contrast.models.connectors.multi_scale_decoupler import (
+    MultiScaleDecoupler, check_scales)
+from mmkd_contrast.registry import MODELS
+from mmkd_contrast.utils import get_rank_and_world_size
+from .infonce import batch_info_nce, info_nce
+
+
+@MODELS.register_module()
+class MSDCRDLoss(nn.Module):
+    """Multi-scale decoupled contrastive representation distillation loss.
+
+    `Contrastive Representation Distillation via Multi-Scale Feature
+    Decoupling <https://arxiv.org/abs/2502.05835>`_.
+
+    Both maps are decoupled by :class:`MultiScaleDecoupler` into
+    L2-normalised local features ``s_{i,m}``, ``t_{i,m}`` (image ``i``,
+    region ``m`` of the ``k x k`` grid) for every scale ``k``. The positive of
+    a student region is the teacher feature of the same image, scale and
+    region.
+
+    - Sample-wise term, per scale and region, contrasting the images of the
+      batch (under ``torch.distributed`` the teacher keys of the whole global
+      batch)::
+
+          l_samp(k, m) = (1/B) sum_i -log softmax_j(s_{i,m}.t_{j,m}/tau)[i]
+          L_samp = mean_k mean_m l_samp(k, m)
+
+    - Feature-wise term, per scale with ``k > 1`` and image, contrasting the
+      regions of that image::
+
+          l_feat(k, i) = (1/k^2) sum_m
+                         -log softmax_m'(s_{i,m}.t_{i,m'}/tau)[m]
+          L_feat = mean_{k > 1} (1/B) sum_i l_feat(k, i)
+
+      When no scale has ``k > 1`` the feature-wise term is 0.
+
+    ``loss = loss_weight * (sample_weight * L_samp + feature_weight * L_feat)``
+
+    With ``symmetric=True`` each InfoNCE term is the mean of the
+    student-anchored and the teacher-anchored direction. The teacher is
+    detached and the logits are computed in fp32. The loss keeps no memory
+    bank: nothing grows with the dataset.
+
+    Args:
+        scales (Sequence[int]): Decoupling grid sizes, distinct positive
+            integers. Defaults to ``(1, 2, 4)``.
+        temperature (float): Softmax temperature ``tau``. Defaults to 0.1.
+        sample_weight (float): Weight of the sample-wise term.
+            Defaults to 1.0.
+        feature_weight (float): Weight of the feature-wise term.
+            Defaults to 1.0.
+        symmetric (bool): Average each InfoNCE term with its teacher-anchored
+            direction. Defaults to False.
+        loss_weight (float): Weight of the whole loss. Defaults to 1.0.
+
+    Example:
+        >>> loss = MSDCRDLoss()
+        >>> s = ChannelAligner(64, 128)(torch.randn(8, 64, 8, 8))
+        >>> loss(s, torch.randn(8, 128, 4, 4))  # both pooled to 4x4
+    """
+
+    def __init__(self,
+                 scales=(1, 2, 4),
+                 temperature=0.1,
+                 sample_weight=1.0,
+                 feature_weight=1.0,
+                 symmetric=False,
+                 loss_weight=1.0):
+        super().__init__()
+        if not temperature > 0:
+            raise ValueError(
+                f'MSDCRDLoss: temperature must be positive, got {temperature}')
+        self.scales = check_scales(scales, type(self).__name__)
+        self.temperature = temperature
+        self.sample_weight = sample_weight
+        self.feature_weight = feature_weight
+        self.symmetric = symmetric
+        self.loss_weight = loss_weight
+        self.decoupler = MultiScaleDecoupler(self.scales)
+
+    def _check_inputs(self, s_feat, t_feat):
+        if s_feat.dim() != 4 or t_feat.dim() != 4:
+            raise ValueError(
+                'MSDCRDLoss expects feature maps (B, C, H, W), got s_feat '
+                f'{tuple(s_feat.shape)} and t_feat {tuple(t_feat.shape)}')
+        if s_feat.shape[0] != t_feat.shape[0]:
+            raise ValueError(
+                'MSDCRDLoss: s_feat and t_feat must hold the same images, got '
+                f'batch sizes {s_feat.shape[0]} and {t_feat.shape[0]} '
+                f'(shapes {tuple(s_feat.shape)} and {tuple(t_feat.shape)})')
+        if s_feat.shape[1] != t_feat.shape[1]:
+            raise ValueError(
+                f'MSDCRDLoss: s_feat has {s_feat.shape[1]} channels but '
+                f't_feat has {t_feat.shape[1]}; map the student through a '
+                f'ChannelAligner connector (in_channels={s_feat.shape[1]}, '
+                f'out_channels={t_feat.shape[1]}) first')
+        _, world_size = get_rank_and_world_size()
+        if s_feat.shape[0] * world_size < 2:
+            raise ValueError(
+                'MSDCRDLoss: the sample-wise term contrasts the images of the '
+                'batch and has no negatives for a global batch of '
+                f'{s_feat.shape[0] * world_size} image; use at least 2 images')
+        for name, feat in (('s_feat', s_feat), ('t_feat', t_feat)):
+            if not torch.isfinite(feat).all():
+                raise ValueError(
+                    f'MSDCRDLoss: {name} contains non-finite values (NaN or '
+                    'Inf)')
+
+    def forward(self, s_feat, t_feat):
+        """Compute the loss.
+
+        Args:
+            s_feat (Tensor): Student map ``(B, C, H_s, W_s)``, already mapped
+                to the teacher's channels.
+            t_feat (Tensor): Teacher map ``(B, C, H_t, W_t)``; detached here.
+                When the sizes differ both maps are adaptively average-pooled
+                to ``(min(H_s, H_t), min(W_s, W_t))``; every scale must fit
+                in that size.
+
+        Returns:
+            Tensor: Scalar fp32 loss.
+        """
+        self._check_inputs(s_feat, t_feat)
+        s_feat = s_feat.float()
+        t_feat = t_feat.detach().float()
+        size = (min(s_feat.shape[2], t_feat.shape[2]),
+                min(s_feat.shape[3], t_feat.shape[3]))
+        too_large = [k for k in self.scales if k > size[0] or k > size[1]]
+        if too_large:
+            raise ValueError(
+                f'MSDCRDLoss: scale {too_large[0]} is larger than the feature '
+                f'map of size {size[0]}x{size[1]} (s_feat '
+                f'{tuple(s_feat.shape[2:])}, t_feat {tuple(t_feat.shape[2:])} '
+                'pooled to the smaller size); use scales of at most '
+                f'{min(size)}')
+        if tuple(s_feat.shape[2:]) != size:
+            s_feat = F.adaptive_avg_pool2d(s_feat, size)
+        if tuple(t_feat.shape[2:]) != size:
+            t_feat = F.adaptive_avg_pool2d(t_feat, size)
+
+        sample_terms, feature_terms = [], []
+        for k, s_k, t_k in zip(self.scales, self.decoupler(s_feat),
+                               self.decoupler(t_feat)):
+            # (B, k*k, C): images on dim 0 for the sample-wise term.
+            sample_terms.append(
+                batch_info_nce(s_k, t_k, self.temperature, self.symmetric,
+                               batch_dim=0))
+            if k > 1:
+                # Regions of one image on dim -2, per image, no gather.
+                feature = info_nce(s_k, t_k, self.temperature)
+                if self.symmetric:
+                    feature = 0.5 * (
+                        feature + info_nce(t_k, s_k, self.temperature))
+                feature_terms.append(feature)
+        loss_samp = torch.stack(sample_terms).mean()
+        if feature_terms:
+            loss_feat = torch.stack(feature_terms).mean()
+        else:
+            loss_feat = loss_samp.new_zeros(())
+        return self.loss_weight * (self.sample_weight * loss_samp +
+                                   self.feature_weight * loss_feat)
