@@ -1,4 +1,11 @@
 from .channel_aligner import ChannelAligner
+from .compact_projector import CompactProjector
+from .learnable_low_pass_filter import LearnableLowPassFilter
+from .low_pass_filter import LowPassFilter
 from .multi_scale_decoupler import MultiScaleDecoupler
+from .token_to_map import TokenToMap
 
-__all__ = ['ChannelAligner', 'MultiScaleDecoupler']
+__all__ = [
+    'ChannelAligner', 'CompactProjector', 'LearnableLowPassFilter',
+    'LowPassFilter', 'MultiScaleDecoupler', 'TokenToMap'
+]

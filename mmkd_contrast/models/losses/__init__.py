@@ -1,5 +1,6 @@
 from .infonce import batch_info_nce, info_nce
 from .kd import KDLoss
+from .lfcc import LFCCLoss
 from .msdcrd import MSDCRDLoss
 
-__all__ = ['KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']
+__all__ = ['LFCCLoss', 'KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']

@@ -30,7 +30,12 @@ def info_nce(query, keys, temperature, pos_offset=0):
         logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
 
 
-def batch_info_nce(s, t, temperature, symmetric=False, batch_dim=-2):
+def batch_info_nce(s,
+                   t,
+                   temperature,
+                   symmetric=False,
+                   batch_dim=-2,
+                   detach_teacher=True):
     """InfoNCE between student and teacher features of the same images, the
     other images of the (global) batch being the negatives.
 
@@ -39,19 +44,28 @@ def batch_info_nce(s, t, temperature, symmetric=False, batch_dim=-2):
     direction is added (student keys gathered with their gradient) and the
     two are averaged. With one process this is the single-batch formula.
 
+    With ``detach_teacher=False`` (for a teacher side that is the output of
+    a trained head, as in LFCC) ``t`` keeps its gradient and the teacher
+    keys are gathered with it, so that, as for the student, gradients
+    averaged over ranks equal those of the loss on the concatenated batch.
+
     Args:
         s (Tensor): ``(..., B, D)`` student features, already normalised if
             the method wants cosine scores.
-        t (Tensor): Teacher features of the same shape; detached here.
+        t (Tensor): Teacher features of the same shape; detached here
+            unless ``detach_teacher=False``.
         temperature (float): Softmax temperature.
         symmetric (bool): Average with the teacher-anchored direction.
         batch_dim (int): The image dimension of ``s`` and ``t``.
+        detach_teacher (bool): Detach ``t``. Defaults to True.
 
     Returns:
         Tensor: Scalar loss.
     """
     s = s.movedim(batch_dim, 0)
-    t = t.detach().movedim(batch_dim, 0)
+    if detach_teacher:
+        t = t.detach()
+    t = t.movedim(batch_dim, 0)
     rank, world_size = get_rank_and_world_size()
     if s.shape[0] * world_size < 2:
         raise ValueError(
@@ -60,7 +74,7 @@ def batch_info_nce(s, t, temperature, symmetric=False, batch_dim=-2):
             f'{world_size} process(es).')
     offset = rank * s.shape[0]
     # Move the image axis to -2 for the matmul: (..., B, D).
-    t_all = all_gather_cat(t).movedim(0, -2)
+    t_all = all_gather_cat(t, with_grad=not detach_teacher).movedim(0, -2)
     loss = info_nce(s.movedim(0, -2), t_all, temperature, offset)
     if symmetric:
         s_all = all_gather_cat(s, with_grad=True).movedim(0, -2)

@@ -1,0 +1,80 @@
+"""Learnable multi-scale low-pass filter, started as the fixed one."""
+import torch
+import torch.nn as nn
+
+from mmkd_contrast.registry import MODELS
+from .low_pass_filter import check_kernel_sizes, low_frequency_components
+
+
+@MODELS.register_module()
+class LearnableLowPassFilter(nn.Module):
+    """Learnable multi-scale low-pass filter (the student side of LFCC).
+
+    `Low-Frequency Components for Heterogeneous Knowledge Distillation
+    <https://arxiv.org/abs/2405.18524>`_.
+
+    A 3x3 convolution (padding 1) over ``concat[x, L_k(x) for k]`` back to
+    ``C`` channels, where ``L_k`` are the components of
+    :class:`LowPassFilter`. The convolution is initialised so that the
+    output equals :class:`LowPassFilter`'s (the mean of the ``L_k``) up to
+    float rounding: the centre tap of output channel ``c`` reads channel
+    ``c`` of every ``L_k`` with weight ``1 / len(kernel_sizes)``; every other
+    weight and the bias are zero.
+
+    :meth:`init_weights` restores that initialisation, so an mmengine
+    ``init_weights()`` call from a parent module that reaches this module
+    keeps the low-pass start.
+
+    Args:
+        in_channels (int): Channels ``C`` of the input map.
+        kernel_sizes (Sequence[int]): Pooling kernel sizes. Defaults to
+            ``(2, 4)``.
+    """
+
+    def __init__(self, in_channels, kernel_sizes=(2, 4)):
+        super().__init__()
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError('LearnableLowPassFilter: in_channels must be a '
+                             f'positive int, got {in_channels!r}')
+        self.in_channels = in_channels
+        self.kernel_sizes = check_kernel_sizes(kernel_sizes,
+                                               'LearnableLowPassFilter')
+        self.conv = nn.Conv2d(
+            in_channels * (1 + len(self.kernel_sizes)),
+            in_channels,
+            kernel_size=3,
+            padding=1)
+        self.init_weights()
+
+    @torch.no_grad()
+    def init_weights(self):
+        """Set the convolution to the mean of the fixed components."""
+        self.conv.weight.zero_()
+        self.conv.bias.zero_()
+        channels = torch.arange(self.in_channels)
+        for j in range(len(self.kernel_sizes)):
+            # Input block j + 1 holds L_k for the j-th kernel.
+            self.conv.weight[channels, (j + 1) * self.in_channels + channels,
+                             1, 1] = 1.0 / len(self.kernel_sizes)
+
+    def forward(self, x):
+        """Filter a map.
+
+        Args:
+            x (Tensor): ``(B, C, H, W)`` map, ``H`` and ``W`` at least the
+                largest kernel size.
+
+        Returns:
+            Tensor: The filtered map, shape ``(B, C, H, W)``.
+        """
+        if torch.is_tensor(x) and x.dim() == 4 and \
+                x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'LearnableLowPassFilter expects {self.in_channels} input '
+                f'channels, got {x.shape[1]} (input shape {tuple(x.shape)})')
+        components = low_frequency_components(x, self.kernel_sizes)
+        return self.conv(torch.cat([x] + components, dim=1))
+
+    def extra_repr(self):
+        return (f'in_channels={self.in_channels}, '
+                f'kernel_sizes={self.kernel_sizes}')

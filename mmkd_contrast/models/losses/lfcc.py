@@ -1,0 +1,89 @@
+"""LFCC's sample-level contrastive loss on compact embeddings."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmkd_contrast.registry import MODELS
+from .infonce import batch_info_nce
+
+
+@MODELS.register_module()
+class LFCCLoss(nn.Module):
+    """Sample-level contrastive loss between compact low-frequency
+    embeddings of the student and the teacher.
+
+    `Low-Frequency Components for Heterogeneous Knowledge Distillation
+    <https://arxiv.org/abs/2405.18524>`_.
+
+    With ``z^s``, ``z^t`` L2-normalised here, the student-anchored direction
+    is::
+
+        L = -(1/B) * sum_i log(exp(z^s_i . z^t_i / tau)
+                               / sum_j exp(z^s_i . z^t_j / tau))
+
+    the positive being the teacher embedding of the same image and the
+    negatives the other images of the batch. ``symmetric=True`` averages it
+    with the teacher-anchored direction. The result is multiplied by
+    ``loss_weight``. Logits are computed in fp32.
+
+    ``z_t`` is *not* detached: it is the output of a trained projector
+    applied to the frozen teacher feature, and that projector learns from
+    this loss. Detach the teacher feature before its projector (the
+    distiller runs the teacher under ``no_grad``).
+
+    Under ``torch.distributed`` the negatives are the whole global batch:
+    keys of both sides are gathered from every rank with their gradient, so
+    that gradients averaged over ranks (as DDP does) equal those of the loss
+    on the concatenated batch.
+
+    Args:
+        temperature (float): Softmax temperature ``tau``. Defaults to 0.1.
+        symmetric (bool): Average the student- and teacher-anchored
+            directions. Defaults to True.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+    """
+
+    def __init__(self, temperature=0.1, symmetric=True, loss_weight=1.0):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError('LFCCLoss: temperature must be positive, got '
+                             f'{temperature}')
+        self.temperature = temperature
+        self.symmetric = symmetric
+        self.loss_weight = loss_weight
+
+    def forward(self, z_s, z_t):
+        """Compute the loss.
+
+        Args:
+            z_s (Tensor): Student embeddings ``(B, D)``.
+            z_t (Tensor): Teacher embeddings ``(B, D)`` (output of the
+                teacher-side projector; keeps its gradient).
+
+        Returns:
+            Tensor: Scalar loss.
+        """
+        if z_s.dim() != 2 or z_s.shape != z_t.shape:
+            raise ValueError(
+                'LFCCLoss expects student and teacher embeddings of the same '
+                f'shape (B, D), got z_s {tuple(z_s.shape)} and z_t '
+                f'{tuple(z_t.shape)}')
+        for name, z in (('z_s', z_s), ('z_t', z_t)):
+            if not torch.isfinite(z).all():
+                raise ValueError(
+                    f'LFCCLoss: {name} contains non-finite values (NaN or '
+                    'inf)')
+        z_s = F.normalize(z_s.float(), dim=1, eps=1e-12)
+        z_t = F.normalize(z_t.float(), dim=1, eps=1e-12)
+        loss = batch_info_nce(
+            z_s,
+            z_t,
+            self.temperature,
+            symmetric=self.symmetric,
+            batch_dim=0,
+            detach_teacher=False)
+        return self.loss_weight * loss
+
+    def extra_repr(self):
+        return (f'temperature={self.temperature}, '
+                f'symmetric={self.symmetric}, loss_weight={self.loss_weight}')
