@@ -1,1 +1,3 @@
-__all__ = []
+from .rotation_views import RotationViews
+
+__all__ = ['RotationViews']

@@ -1,0 +1,163 @@
+"""PCKD's category-centre contrast: supervised contrast of class scores."""
+import torch
+import torch.nn as nn
+
+from mmkd_contrast.registry import MODELS
+from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
+
+
+@MODELS.register_module()
+class CategoryContrastLoss(nn.Module):
+    """Category-centre contrast of PCKD (``L_CC``).
+
+    `Preview-based Category Contrastive Learning for Knowledge Distillation
+    <https://arxiv.org/abs/2410.14143>`_.
+
+    The inputs are score vectors in ``R^C``: ``u_s = e_s(f_s) @ W_s.T`` and
+    ``u_t = e_t(f_s) @ W_t.T`` (both heads take the *student* feature, the
+    category centres ``W`` are the classifier weights). The ``2N`` anchors
+    ``{u_s_n} ∪ {u_t_n}`` go into a supervised contrastive loss whose
+    positives are the other anchors with the same label; for anchor ``a``::
+
+        l_a = -(tau / tau_b) / |P(a)| * sum_{p in P(a)}
+                  [ u_a.u_p / tau - log sum_{k != a} exp(u_a.u_k / tau) ]
+
+        l_n = l(u_s_n) + l(u_t_n)
+        L   = loss_weight * (1/N) * sum_n v_n * l_n
+
+    ``u_t`` is *not* a teacher tensor: it depends on the trained head
+    ``e_t`` and on the student feature, so it keeps its gradient (the frozen
+    ``W_t`` is the caller's business). Logits are computed in fp32 with
+    autocast off.
+
+    When |P(a)| = 0: with both sides given, ``u_t_n`` is always a positive
+    of ``u_s_n`` and vice versa, so every anchor has a positive, even when
+    every label in the batch is distinct. An anchor can only lack positives
+    when ``u_t`` is None (one side only) and its label occurs once in the
+    (global) batch; such an anchor contributes 0 to the sum, which is still
+    divided by ``N``.
+
+    Under ``torch.distributed`` the keys (positives and negatives) are the
+    anchors of the whole global batch, gathered with their gradient, so that
+    DDP-averaged gradients equal those of one process on the concatenated
+    batch; every rank must pass the same ``N``. With one process this is
+    exactly the formula above.
+
+    Args:
+        temperature (float): ``tau``. Defaults to 4.0.
+        base_temperature (float): ``tau_b``; the loss is scaled by
+            ``tau / tau_b``. Defaults to 0.07.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+
+    Example:
+        >>> loss = CategoryContrastLoss()
+        >>> u_s, u_t = torch.randn(8, 10), torch.randn(8, 10)
+        >>> labels = torch.randint(0, 10, (8,))
+        >>> loss(u_s, u_t, labels).shape
+        torch.Size([])
+    """
+
+    def __init__(self,
+                 temperature=4.0,
+                 base_temperature=0.07,
+                 loss_weight=1.0):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError('CategoryContrastLoss: temperature must be '
+                             f'positive, got {temperature}')
+        if base_temperature <= 0:
+            raise ValueError('CategoryContrastLoss: base_temperature must be '
+                             f'positive, got {base_temperature}')
+        self.temperature = temperature
+        self.base_temperature = base_temperature
+        self.loss_weight = loss_weight
+
+    def _check_inputs(self, u_s, u_t, labels, weight):
+        if u_s.dim() != 2:
+            raise ValueError(
+                'CategoryContrastLoss expects u_s of shape (N, C), got '
+                f'{tuple(u_s.shape)}')
+        if u_t is not None and u_t.shape != u_s.shape:
+            raise ValueError(
+                'CategoryContrastLoss expects u_s and u_t of the same shape '
+                f'(N, C), got u_s {tuple(u_s.shape)} and u_t '
+                f'{tuple(u_t.shape)}')
+        num, num_classes = u_s.shape
+        if num == 0:
+            raise ValueError('CategoryContrastLoss got an empty batch: u_s '
+                             f'{tuple(u_s.shape)}')
+        if labels.shape != (num, ):
+            raise ValueError(
+                f'CategoryContrastLoss expects labels of shape ({num},) to '
+                f'match u_s {tuple(u_s.shape)}, got {tuple(labels.shape)}')
+        if labels.is_floating_point() or labels.is_complex():
+            raise ValueError('CategoryContrastLoss expects integer labels, '
+                             f'got dtype {labels.dtype}')
+        if weight is not None and weight.shape != (num, ):
+            raise ValueError(
+                f'CategoryContrastLoss expects weight of shape ({num},) to '
+                f'match u_s {tuple(u_s.shape)}, got {tuple(weight.shape)}')
+        low, high = int(labels.min()), int(labels.max())
+        bad = low if low < 0 else high if high >= num_classes else None
+        if bad is not None:
+            raise ValueError(
+                f'CategoryContrastLoss: label {bad} is outside [0, '
+                f'{num_classes}) (C = u_s.shape[1] = {num_classes})')
+
+    def forward(self, u_s, u_t, labels, weight=None):
+        """Compute the loss.
+
+        Args:
+            u_s (Tensor): Student-centre scores ``(N, C)``.
+            u_t (Tensor | None): Teacher-centre scores ``(N, C)``, or None to
+                contrast the ``N`` anchors of ``u_s`` alone (then
+                ``l_n = l(u_s_n)``).
+            labels (Tensor): Integer labels ``(N,)`` in ``[0, C)``.
+            weight (Tensor, optional): Per-sample weight ``v`` of shape
+                ``(N,)`` (the preview weight), detached here. The weighted
+                sum is still divided by ``N``.
+
+        Returns:
+            Tensor: Scalar loss.
+        """
+        self._check_inputs(u_s, u_t, labels, weight)
+        num = u_s.shape[0]
+        sides = 1 if u_t is None else 2
+        anchors = u_s if u_t is None else torch.cat([u_s, u_t], dim=0)
+        anchor_labels = labels.to(anchors.device).repeat(sides)
+
+        rank, world_size = get_rank_and_world_size()
+        keys = all_gather_cat(anchors, with_grad=True)
+        key_labels = all_gather_cat(anchor_labels)
+        if keys.shape[0] < 2:
+            raise ValueError(
+                'CategoryContrastLoss needs at least 2 anchors in the global '
+                f'batch, got {keys.shape[0]} (N = {num}, u_t given: '
+                f'{u_t is not None}, {world_size} process(es))')
+
+        device_type = anchors.device.type
+        with torch.autocast(device_type=device_type, enabled=False):
+            logits = anchors.float() @ keys.float().t() / self.temperature
+        num_anchors = anchors.shape[0]
+        self_index = rank * num_anchors + torch.arange(
+            num_anchors, device=anchors.device)
+        is_self = torch.zeros_like(logits, dtype=torch.bool)
+        is_self[torch.arange(num_anchors, device=anchors.device),
+                self_index] = True
+        positive = (anchor_labels[:, None] == key_labels[None, :]) & ~is_self
+
+        # log sum_{k != a} exp(logit_ak); finite since every row has a k != a.
+        log_denominator = torch.logsumexp(
+            logits.masked_fill(is_self, float('-inf')), dim=1)
+        num_positives = positive.sum(dim=1)
+        mean_positive_logit = (logits.masked_fill(~positive, 0.).sum(dim=1) /
+                               num_positives.clamp(min=1))
+        per_anchor = -(self.temperature / self.base_temperature) * (
+            mean_positive_logit - log_denominator)
+        per_anchor = torch.where(num_positives > 0, per_anchor,
+                                 torch.zeros_like(per_anchor))
+
+        per_sample = per_anchor.view(sides, num).sum(dim=0)
+        if weight is not None:
+            per_sample = per_sample * weight.detach().to(per_sample)
+        return self.loss_weight * per_sample.sum() / num
