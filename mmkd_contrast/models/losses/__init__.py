@@ -1,6 +1,13 @@
+from .category_contrast import CategoryContrastLoss
+from .center_align import CenterAlignLoss
+from .feature_align import FeatureAlignLoss
 from .infonce import batch_info_nce, info_nce
 from .kd import KDLoss
 from .lfcc import LFCCLoss
 from .msdcrd import MSDCRDLoss
+from .preview_weighting import PreviewWeighting
 
-__all__ = ['LFCCLoss', 'KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']
+__all__ = [
+    'CategoryContrastLoss', 'CenterAlignLoss', 'FeatureAlignLoss',
+    'PreviewWeighting',
+    'LFCCLoss', 'KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']
