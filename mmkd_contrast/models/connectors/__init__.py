@@ -3,9 +3,10 @@ from .compact_projector import CompactProjector
 from .learnable_low_pass_filter import LearnableLowPassFilter
 from .low_pass_filter import LowPassFilter
 from .multi_scale_decoupler import MultiScaleDecoupler
+from .projection_head import ProjectionHead
 from .token_to_map import TokenToMap
 
 __all__ = [
     'ChannelAligner', 'CompactProjector', 'LearnableLowPassFilter',
-    'LowPassFilter', 'MultiScaleDecoupler', 'TokenToMap'
+    'LowPassFilter', 'MultiScaleDecoupler', 'ProjectionHead', 'TokenToMap'
 ]

@@ -1,5 +1,6 @@
 from .category_contrast import CategoryContrastLoss
 from .center_align import CenterAlignLoss
+from .crd import CRDLoss
 from .feature_align import FeatureAlignLoss
 from .infonce import batch_info_nce, info_nce
 from .kd import KDLoss
@@ -8,6 +9,6 @@ from .msdcrd import MSDCRDLoss
 from .preview_weighting import PreviewWeighting
 
 __all__ = [
-    'CategoryContrastLoss', 'CenterAlignLoss', 'FeatureAlignLoss',
+    'CategoryContrastLoss', 'CenterAlignLoss', 'CRDLoss', 'FeatureAlignLoss',
     'PreviewWeighting',
     'LFCCLoss', 'KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']
