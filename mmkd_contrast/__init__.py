@@ -28,6 +28,12 @@ def _check_versions(supported=_SUPPORTED):
 
 _check_versions()
 
+# Our registries fall back to mmpretrain's, which fill only when mmpretrain's
+# modules are imported; make sure they are, whichever way we were imported.
+from mmpretrain.utils import register_all_modules  # noqa: E402
+
+register_all_modules(init_default_scope=False)
+
 from .engine import register_mmengine_safe_globals  # noqa: E402
 
 register_mmengine_safe_globals()

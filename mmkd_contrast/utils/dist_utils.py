@@ -52,3 +52,25 @@ def all_gather_cat(x, with_grad=False):
     parts = [torch.empty_like(x) for _ in range(world_size)]
     dist.all_gather(parts, x.detach().contiguous())
     return torch.cat(parts, dim=0)
+
+
+def setup_cpu_distributed(cfg):
+    """Prepare a multi-process run on machines without a GPU.
+
+    Joins the ``gloo`` process group from the ``torchrun`` environment
+    (mmengine's own launcher calls ``torch.cuda.set_device``) and makes the
+    Runner wrap the model with ``device_ids=None`` (DDP rejects device ids
+    for a CPU module).
+
+    Args:
+        cfg (Config): The config to update in place.
+    """
+    if not dist.is_initialized():
+        dist.init_process_group('gloo')
+    wrapper = dict(cfg.get('model_wrapper_cfg', None) or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    return cfg

@@ -1,1 +1,3 @@
-__all__ = []
+from .random_state_hook import RandomStateHook
+
+__all__ = ['RandomStateHook']

@@ -1,1 +1,3 @@
-__all__ = []
+from .single_teacher_distiller import SingleTeacherDistiller
+
+__all__ = ['SingleTeacherDistiller']

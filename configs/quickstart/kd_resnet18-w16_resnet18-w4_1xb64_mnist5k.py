@@ -1,0 +1,22 @@
+# Quickstart step 3: the student distilled from the teacher with KD.
+# The teacher checkpoint comes from step 1, e.g.
+#   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_4.pth
+_base_ = [
+    '../_base_/models/mnist_resnet18_w16.py',
+    '../_base_/models/mnist_resnet18_w4.py',
+    '../_base_/datasets/embedded_mnist.py',
+    '../_base_/schedules/embedded_mnist_4e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    type='SingleTeacherDistiller',
+    student=_base_.mnist_resnet18_w4,
+    teacher=_base_.mnist_resnet18_w16,
+    teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
+    student_taps=dict(logits='head.fc'),
+    teacher_taps=dict(logits='head.fc'),
+    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
+    loss_inputs=dict(
+        kd=dict(preds_S='student.logits', preds_T='teacher.logits')),
+)

@@ -1,0 +1,145 @@
+"""Train a model (teacher, student or distiller) from an mmengine config."""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+import mmkd_contrast  # noqa: F401  registers modules and safe globals
+from mmkd_contrast.utils import setup_cpu_distributed
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Train a classifier or distil a student with '
+        'mmkd_contrast.')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir to save logs and checkpoints; defaults to '
+        './work_dirs/<config name>')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume training: with no value (or "auto") from the latest '
+        'checkpoint in the work dir, or from the given checkpoint file')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training (needs a GPU)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate with the total batch size')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable pin_memory in every dataloader')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='disable persistent_workers in every dataloader')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs such as '
+        'model.teacher_ckpt=teacher.pth train_cfg.max_epochs=2; '
+        'lists as key="[a,b]", nested lists/tuples as key="[(a,b),(c,d)]" '
+        '(quotes needed, no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch>=2.0) or
+    # --local_rank (older); accept both.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge the command-line arguments into the config."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a GPU: torch.cuda.is_available() '
+                             'is False on this machine.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(
+            cfg.get('auto_scale_lr', {}), enable=True)
+
+    def set_loader(key, flag, value):
+        loader = cfg.get(key, None)
+        if isinstance(loader, (dict, ConfigDict)):
+            loader[flag] = value
+
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if args.no_pin_memory:
+            set_loader(key, 'pin_memory', False)
+        if args.no_persistent_workers:
+            set_loader(key, 'persistent_workers', False)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key, None)
+        if isinstance(loader, (dict, ConfigDict)) and \
+                loader.get('num_workers', 0) == 0:
+            # persistent_workers needs workers.
+            loader['persistent_workers'] = False
+
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        # mmengine's launcher would call torch.cuda.set_device and wrap the
+        # model with device_ids=[LOCAL_RANK]; neither works on a CPU.
+        setup_cpu_distributed(cfg)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg = merge_args(cfg, args)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        from mmkd_contrast.registry import RUNNERS
+        runner = RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
