@@ -15,9 +15,16 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 
+# HistoryBuffer's built-in statistics; custom ones registered through
+# ``HistoryBuffer.register_statistics`` are accepted too.
+_BUILTIN_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_getattr(obj, name, *default):
     """``getattr`` restricted to HistoryBuffer's statistics methods."""
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    allowed = name in _BUILTIN_STATISTICS or \
+        name in HistoryBuffer._statistics_methods
+    if obj is HistoryBuffer and allowed:
         return getattr(obj, name)
     raise torch.serialization.pickle.UnpicklingError(
         f'Refusing getattr({obj!r}, {name!r}) while loading a checkpoint: '
