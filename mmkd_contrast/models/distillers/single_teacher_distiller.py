@@ -1,4 +1,5 @@
 import inspect
+import logging
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -119,7 +120,7 @@ class SingleTeacherDistiller(BaseModel):
                 'SingleTeacherDistiller: no teacher_ckpt given, the teacher '
                 'keeps its initial (random) weights.',
                 logger='current',
-                level='WARNING')
+                level=logging.WARNING)
         # The loaded teacher must survive the Runner's init_weights().
         self.teacher._is_init = True
         freeze(self.teacher)

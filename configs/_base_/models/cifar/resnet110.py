@@ -1,0 +1,12 @@
+# CIFAR-100 classifier: resnet110. Referenced by name (_base_.resnet110) so that one
+# config can use several networks (teacher and student of a distiller).
+resnet110 = dict(
+    type='ImageClassifier',
+    backbone=dict(type='CIFARResNet', arch='resnet110'),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=100,
+        in_channels=64,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+)

@@ -1,0 +1,12 @@
+# CIFAR-100 classifier: vgg11. Referenced by name (_base_.vgg11) so that one
+# config can use several networks (teacher and student of a distiller).
+vgg11 = dict(
+    type='ImageClassifier',
+    backbone=dict(type='CIFARVGG', arch='vgg11'),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=100,
+        in_channels=512,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+)

@@ -1,0 +1,12 @@
+# CIFAR-100 classifier: wrn_40_1. Referenced by name (_base_.wrn_40_1) so that one
+# config can use several networks (teacher and student of a distiller).
+wrn_40_1 = dict(
+    type='ImageClassifier',
+    backbone=dict(type='CIFARWideResNet', arch='wrn_40_1'),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=100,
+        in_channels=64,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+)

@@ -1,0 +1,39 @@
+# CRD (Tian et al., ICLR 2020): resnet32x4 -> resnet8x4 on CIFAR-100. CE + 0.8 * CRD,
+# 128-d embeddings, 16384 negatives, tau 0.07, bank momentum 0.5.
+_base_ = [
+    '../_base_/models/cifar/resnet32x4.py',
+    '../_base_/models/cifar/resnet8x4.py',
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar100_bs64_240e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    type='SingleTeacherDistiller',
+    student=_base_.resnet8x4,
+    teacher=_base_.resnet32x4,
+    teacher_ckpt='work_dirs/resnet32x4_1xb64_cifar100/epoch_240.pth',
+    student_taps=dict(feat='neck'),
+    teacher_taps=dict(feat='neck'),
+    connectors=dict(
+        s_embed=dict(type='ProjectionHead', in_channels=256, out_channels=128),
+        t_embed=dict(type='ProjectionHead', in_channels=256, out_channels=128)),
+    distill_losses=dict(
+        crd=dict(
+            type='CRDLoss',
+            num_samples=50000,
+            feat_dim=128,
+            num_negatives=16384,
+            temperature=0.07,
+            momentum=0.5,
+            loss_weight=0.8)),
+    loss_inputs=dict(
+        crd=dict(
+            s_emb=dict(tap='student.feat', connector='s_embed'),
+            t_emb=dict(tap='teacher.feat', connector='t_embed'),
+            sample_idx='data.sample_idx')),
+)
+
+# The memory banks are identical on every rank; no need to broadcast them.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', broadcast_buffers=False)
