@@ -7,3 +7,26 @@ import torch
 # from fighting over cores.
 torch.set_num_threads(1)
 sys.path.insert(0, os.path.dirname(__file__))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope='session')
+def quickstart_teacher_ckpt(tmp_path_factory):
+    """A checkpoint of the quickstart teacher (random weights, saved the way
+    mmengine saves them) for distillation smoke runs."""
+    from mmengine.config import Config
+
+    import mmkd_contrast  # noqa: F401
+    from mmkd_contrast.models.distillers.single_teacher_distiller import \
+        build_in_scope
+    cfg = Config.fromfile(
+        os.path.join(
+            os.path.dirname(os.path.dirname(__file__)), 'configs',
+            'quickstart', 'teacher_resnet18-w16_1xb64_mnist5k.py'))
+    torch.manual_seed(0)
+    teacher = build_in_scope(cfg.model)
+    path = tmp_path_factory.mktemp('teacher') / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict(), meta=dict(epoch=0)),
+               path)
+    return str(path)

@@ -1,0 +1,132 @@
+"""Timing and peak-memory helpers shared by the iteration benchmarks.
+
+A *case* is a zero-argument function that builds everything it needs and
+returns a ``step()`` callable doing one full training iteration (forward,
+backward, optimizer step). Cases are timed interleaved in one process
+(A, B, C, A, B, C, ...) so that drift of the machine hits every case alike,
+and each case's peak memory is measured in a forked child process so that
+one case's allocations cannot hide another's.
+"""
+import gc
+import multiprocessing as mp
+import os
+import statistics
+import time
+
+import torch
+
+
+def _rss_kib(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not found in /proc/self/status')
+
+
+def _peak_child(build, iters, queue):
+    try:
+        before = _rss_kib('VmRSS')
+        step = build()
+        for _ in range(iters):
+            step()
+        if torch.cuda.is_available():
+            peak = torch.cuda.max_memory_allocated() / 2**20
+            queue.put(('cuda', peak))
+        else:
+            queue.put(('cpu', (_rss_kib('VmHWM') - before) / 1024))
+    except BaseException as err:  # report, do not hang the parent
+        queue.put(('error', repr(err)))
+
+
+def peak_memory_mib(build, iters=3):
+    """Peak memory of building a case and running ``iters`` steps, in MiB.
+
+    On a CPU this is the growth of the peak resident set of a forked child
+    over its resident set at the fork; on a GPU, the peak allocated memory.
+
+    Returns:
+        tuple: ``(kind, MiB)`` with kind ``'cpu'`` or ``'cuda'``.
+    """
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+        step = build()
+        for _ in range(iters):
+            step()
+        torch.cuda.synchronize()
+        return 'cuda', torch.cuda.max_memory_allocated() / 2**20
+    ctx = mp.get_context('fork')
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_peak_child, args=(build, iters, queue))
+    proc.start()
+    kind, value = queue.get()
+    proc.join()
+    if kind == 'error':
+        raise RuntimeError(f'peak memory measurement failed: {value}')
+    return kind, value
+
+
+def _sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def time_interleaved(cases, warmup=3, rounds=20):
+    """Median seconds per step of each case, timed interleaved.
+
+    Args:
+        cases (dict): Name to build function (see module docstring).
+        warmup (int): Untimed steps per case first.
+        rounds (int): Timed rounds; each round runs one step of every case.
+
+    Returns:
+        dict: Name to ``dict(median=..., times=[...])``.
+    """
+    steps = {}
+    for name, build in cases.items():
+        steps[name] = build()
+        for _ in range(warmup):
+            steps[name]()
+    times = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            _sync()
+            start = time.perf_counter()
+            step()
+            _sync()
+            times[name].append(time.perf_counter() - start)
+    gc.collect()
+    return {
+        name: dict(median=statistics.median(t), times=t)
+        for name, t in times.items()
+    }
+
+
+def sgd_step_fn(model, inputs, data_samples, lr=0.01):
+    """One training iteration of an mmengine model in ``loss`` mode."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+    def step():
+        losses = model(inputs, data_samples, mode='loss')
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def print_table(rows, columns):
+    """Print a Markdown table of ``rows`` (list of dicts) in ``columns``."""
+    print('| ' + ' | '.join(columns) + ' |')
+    print('|' + '|'.join('---' for _ in columns) + '|')
+    for row in rows:
+        print('| ' + ' | '.join(str(row.get(c, '')) for c in columns) + ' |')
+
+
+def machine_line():
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() \
+        else f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} ' \
+        'torch threads)'
+    return f'torch {torch.__version__} on {device}'
