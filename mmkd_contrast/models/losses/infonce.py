@@ -21,7 +21,10 @@ def info_nce(query, keys, temperature, pos_offset=0):
     Returns:
         Tensor: The mean loss over all queries (and leading dimensions).
     """
-    logits = torch.matmul(query.float(), keys.float().transpose(-2, -1))
+    # Under AMP autocast would run the matmul in half precision anyway.
+    with torch.autocast(device_type=query.device.type, enabled=False):
+        logits = torch.matmul(query.float(),
+                              keys.float().transpose(-2, -1))
     logits = logits / temperature
     batch = query.shape[-2]
     target = torch.arange(pos_offset, pos_offset + batch, device=query.device)

@@ -1,0 +1,33 @@
+# The two set-up commands of the README:
+#   make quickstart   install into .venv, then train teacher / student / KD
+#                     (and each method) on the embedded MNIST data, print a table
+#   make test         install into .venv, then run the test suite
+# Both create the project-local virtual environment on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQS := requirements/torch.txt requirements/mminstall.txt \
+        requirements/runtime.txt requirements/tests.txt
+
+.PHONY: install quickstart test clean-venv
+
+install: $(STAMP)
+
+$(STAMP): $(REQS) setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install $(addprefix -r ,$(REQS))
+	$(PY) -m pip install --no-deps -e .
+	$(PY) -c "import mmkd_contrast, torch; print('mmkd_contrast', mmkd_contrast.__version__, 'torch', torch.__version__)"
+	touch $(STAMP)
+
+quickstart: $(STAMP)
+	$(PY) tools/quickstart.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,145 @@
+"""Export the student of a distillation checkpoint as a plain mmpretrain
+checkpoint, with a matching mmpretrain config.
+
+    python tools/export_student.py CONFIG CHECKPOINT OUT.pth
+
+writes ``OUT.pth`` (the student's ``state_dict`` and plain metadata; it
+loads with ``torch.load(..., weights_only=True)`` and needs no plugin) and
+``OUT.py`` (the student model config with the data preprocessor used during
+distillation, ``default_scope='mmpretrain'``). If the student uses only
+mmpretrain modules, plain mmpretrain rebuilds and loads it, e.g.
+``mmpretrain.get_model('OUT.py', pretrained='OUT.pth')``; a student built on
+this project's CIFAR backbones needs ``custom_imports`` of
+``mmkd_contrast`` to be *built*, but the checkpoint still loads without it.
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner.checkpoint import _load_checkpoint
+
+import mmkd_contrast  # noqa: F401  safe globals for the source checkpoint
+
+PREFIX = 'student.'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Export the distilled student as a plain mmpretrain '
+        'checkpoint and config.')
+    parser.add_argument('config', help='the distillation config')
+    parser.add_argument('checkpoint', help='the distillation checkpoint')
+    parser.add_argument('out', help='output checkpoint path (.pth)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
+    return parser.parse_args()
+
+
+def _plain(obj):
+    """Keep only values torch's weights-only loader accepts without
+    allow-listing (no numpy, no custom classes)."""
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return str(obj)
+
+
+def student_state_dict(state_dict):
+    """The ``student.*`` entries of a distiller state dict, unprefixed."""
+    student = {
+        k[len(PREFIX):]: v
+        for k, v in state_dict.items() if k.startswith(PREFIX)
+    }
+    if not student:
+        raise KeyError(
+            f'no "{PREFIX}*" keys in the checkpoint: it is not a '
+            'SingleTeacherDistiller checkpoint (first keys: '
+            f'{list(state_dict)[:5]})')
+    return student
+
+
+def student_config(cfg):
+    """A plain mmpretrain config for the student of distiller config
+    ``cfg``: the student model with the data preprocessor used during
+    distillation. Dataset settings are left out: they may name this
+    project's datasets, which plain mmpretrain cannot build."""
+    model_cfg = cfg.model
+    if 'student' not in model_cfg:
+        raise KeyError(f'{cfg.filename}: model has no "student"; is it a '
+                       'distillation config?')
+    student = copy.deepcopy(model_cfg.student)
+    preprocessor = model_cfg.get('data_preprocessor') or \
+        cfg.get('data_preprocessor')
+    if preprocessor is not None and not student.get('data_preprocessor'):
+        student['data_preprocessor'] = copy.deepcopy(preprocessor)
+    student.pop('_scope_', None)
+    out = dict(model=student, default_scope='mmpretrain')
+    if not _only_mmpretrain(student):
+        out['custom_imports'] = dict(
+            imports=['mmkd_contrast'], allow_failed_imports=False)
+    return Config(out)
+
+
+def _only_mmpretrain(cfg):
+    """Whether every ``type`` in ``cfg`` is registered in mmpretrain."""
+    from mmpretrain.registry import MODELS
+    if isinstance(cfg, (dict, ConfigDict)):
+        kind = cfg.get('type')
+        if isinstance(kind, str):
+            name = kind.split('.')[-1]
+            if kind.startswith('mmkd_contrast.') or \
+                    name not in MODELS.module_dict:
+                return False
+        return all(_only_mmpretrain(v) for v in cfg.values())
+    if isinstance(cfg, (list, tuple)):
+        return all(_only_mmpretrain(v) for v in cfg)
+    return True
+
+
+def export(config, checkpoint, out, cfg_options=None):
+    """Write ``out`` and ``out`` with a ``.py`` suffix; return both paths."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    state_dict = student_state_dict(ckpt.get('state_dict', ckpt))
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    plain_meta = dict(
+        exported_from=osp.abspath(checkpoint),
+        distill_config=osp.abspath(config),
+        mmkd_contrast_version=mmkd_contrast.__version__,
+        epoch=_plain(meta.get('epoch')),
+        iter=_plain(meta.get('iter')))
+    if 'dataset_meta' in meta:
+        plain_meta['dataset_meta'] = _plain(meta['dataset_meta'])
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save(
+        dict(
+            state_dict={k: v.detach().cpu().clone()
+                        for k, v in state_dict.items()},
+            meta=plain_meta), out)
+    cfg_path = osp.splitext(out)[0] + '.py'
+    student_config(cfg).dump(cfg_path)
+    return out, cfg_path
+
+
+def main():
+    args = parse_args()
+    ckpt, cfg_path = export(args.config, args.checkpoint, args.out,
+                            args.cfg_options)
+    print(f'Exported the student to {ckpt} (config: {cfg_path})')
+
+
+if __name__ == '__main__':
+    main()
