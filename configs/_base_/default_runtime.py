@@ -13,8 +13,9 @@ default_hooks = dict(
 )
 
 # Saves the Python, numpy and torch random states in every checkpoint and
-# restores them on --resume, so a resumed run continues exactly.
-custom_hooks = [dict(type='RandomStateHook')]
+# restores them on --resume, so a resumed run continues exactly. Scoped, so
+# it resolves whatever the default scope (mmpretrain configs import us).
+custom_hooks = [dict(type='mmkd_contrast.RandomStateHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
