@@ -1,11 +1,16 @@
 """mmkd_contrast: contrastive knowledge distillation for OpenMMLab."""
 import warnings
 
-import mmcv
-import mmengine
-import mmpretrain
+# mmcv-lite has no compiled ops; mmpretrain's import of mmcv's transformer
+# bricks warns about one of them on every import. None of ours needs it.
+warnings.filterwarnings(
+    'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-from .version import __version__, parse_version_info
+import mmcv  # noqa: E402
+import mmengine  # noqa: E402
+import mmpretrain  # noqa: E402
+
+from .version import __version__, parse_version_info  # noqa: E402
 
 # Ranges this release was tested with; outside them we warn, not assert.
 _SUPPORTED = {
