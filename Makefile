@@ -31,3 +31,11 @@ test: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# make benchmark   the accuracy benchmark on the embedded data (3 seeds) and
+#                  the iteration-time benchmark with the torchdistill peer
+.PHONY: benchmark
+benchmark: $(STAMP)
+	$(PY) -m pip install --no-deps -r requirements/benchmarks.txt
+	$(PY) benchmarks/accuracy_embedded.py
+	$(PY) benchmarks/speed_all.py
