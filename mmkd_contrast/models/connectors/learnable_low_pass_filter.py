@@ -25,13 +25,23 @@ class LearnableLowPassFilter(nn.Module):
     ``init_weights()`` call from a parent module that reaches this module
     keeps the low-pass start.
 
+    With ``per_channel=True`` output channel ``c`` reads only channel ``c``
+    of ``x`` and of every ``L_k(x)`` (a grouped convolution, ``C`` groups of
+    ``1 + len(kernel_sizes)`` input channels): a learnable spatial filter per
+    channel, ``C`` times cheaper than the dense convolution, with the same
+    low-pass start. The dense convolution (the default) also mixes channels,
+    which costs ``9 * (1 + len(kernel_sizes)) * C^2`` multiply-adds per
+    pixel.
+
     Args:
         in_channels (int): Channels ``C`` of the input map.
         kernel_sizes (Sequence[int]): Pooling kernel sizes. Defaults to
             ``(2, 4)``.
+        per_channel (bool): Filter each channel on its own instead of mixing
+            channels. Defaults to False.
     """
 
-    def __init__(self, in_channels, kernel_sizes=(2, 4)):
+    def __init__(self, in_channels, kernel_sizes=(2, 4), per_channel=False):
         super().__init__()
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError('LearnableLowPassFilter: in_channels must be a '
@@ -39,11 +49,13 @@ class LearnableLowPassFilter(nn.Module):
         self.in_channels = in_channels
         self.kernel_sizes = check_kernel_sizes(kernel_sizes,
                                                'LearnableLowPassFilter')
+        self.per_channel = bool(per_channel)
         self.conv = nn.Conv2d(
             in_channels * (1 + len(self.kernel_sizes)),
             in_channels,
             kernel_size=3,
-            padding=1)
+            padding=1,
+            groups=in_channels if self.per_channel else 1)
         self.init_weights()
 
     @torch.no_grad()
@@ -51,11 +63,17 @@ class LearnableLowPassFilter(nn.Module):
         """Set the convolution to the mean of the fixed components."""
         self.conv.weight.zero_()
         self.conv.bias.zero_()
+        num_kernels = len(self.kernel_sizes)
+        if self.per_channel:
+            # Group c holds [x_c, L_k(x)_c for k]; position j + 1 is L_k for
+            # the j-th kernel.
+            self.conv.weight[:, 1:, 1, 1] = 1.0 / num_kernels
+            return
         channels = torch.arange(self.in_channels)
-        for j in range(len(self.kernel_sizes)):
+        for j in range(num_kernels):
             # Input block j + 1 holds L_k for the j-th kernel.
             self.conv.weight[channels, (j + 1) * self.in_channels + channels,
-                             1, 1] = 1.0 / len(self.kernel_sizes)
+                             1, 1] = 1.0 / num_kernels
 
     def forward(self, x):
         """Filter a map.
@@ -73,8 +91,13 @@ class LearnableLowPassFilter(nn.Module):
                 f'LearnableLowPassFilter expects {self.in_channels} input '
                 f'channels, got {x.shape[1]} (input shape {tuple(x.shape)})')
         components = low_frequency_components(x, self.kernel_sizes)
+        if self.per_channel:
+            # Channel order c * (1 + K) + j: each group sees its own channel.
+            stacked = torch.stack([x] + components, dim=2)
+            return self.conv(stacked.flatten(1, 2))
         return self.conv(torch.cat([x] + components, dim=1))
 
     def extra_repr(self):
         return (f'in_channels={self.in_channels}, '
-                f'kernel_sizes={self.kernel_sizes}')
+                f'kernel_sizes={self.kernel_sizes}, '
+                f'per_channel={self.per_channel}')
