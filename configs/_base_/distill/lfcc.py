@@ -1,0 +1,34 @@
+# LFCC (arXiv 2405.18524), the distiller skeleton shared by the LFCC configs.
+# Objective: CE (the student's own loss) + KD on the logits (tau 4, weight 1)
+# + the LFCC sample-level contrast on two stages (tau 0.1, symmetric,
+# weight 1 each).
+#
+# A config that inherits this sets student, teacher and teacher_ckpt, the
+# taps 'logits', 'stage3' and 'stage4' of both networks, and the four
+# connectors, each a ConnectorSequence:
+#   s_stage3 / s_stage4 (student): [TokenToMap (token features only),
+#       LearnableLowPassFilter, CompactProjector]
+#   t_stage3 / t_stage4 (teacher): [TokenToMap (token features only),
+#       LowPassFilter, CompactProjector]
+# Both projectors of a stage must give the same size (out_channels * grid^2).
+model = dict(
+    type='SingleTeacherDistiller',
+    distill_losses=dict(
+        kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0),
+        lfcc_stage3=dict(
+            type='LFCCLoss', temperature=0.1, symmetric=True,
+            loss_weight=1.0),
+        lfcc_stage4=dict(
+            type='LFCCLoss', temperature=0.1, symmetric=True,
+            loss_weight=1.0),
+    ),
+    loss_inputs=dict(
+        kd=dict(preds_S='student.logits', preds_T='teacher.logits'),
+        lfcc_stage3=dict(
+            z_s=dict(tap='student.stage3', connector='s_stage3'),
+            z_t=dict(tap='teacher.stage3', connector='t_stage3')),
+        lfcc_stage4=dict(
+            z_s=dict(tap='student.stage4', connector='s_stage4'),
+            z_t=dict(tap='teacher.stage4', connector='t_stage4')),
+    ),
+)

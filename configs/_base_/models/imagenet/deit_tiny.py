@@ -1,0 +1,22 @@
+# ImageNet classifier: mmpretrain's DeiT-Tiny (VisionTransformer, arch
+# 'deit-tiny', 16x16 patches at 224: 196 patch tokens + 1 class token, 192
+# channels, 12 blocks; 5.7M parameters).
+deit_tiny = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer',
+        arch='deit-tiny',
+        img_size=224,
+        patch_size=16),
+    neck=None,
+    head=dict(
+        type='VisionTransformerClsHead',
+        num_classes=1000,
+        in_channels=192,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)),
+    init_cfg=[
+        dict(type='TruncNormal', layer='Linear', std=0.02),
+        dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0),
+    ],
+)

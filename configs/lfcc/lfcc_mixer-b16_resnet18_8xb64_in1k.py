@@ -1,0 +1,81 @@
+# LFCC (arXiv 2405.18524): MLP-Mixer-B/16 -> ResNet-18 on ImageNet-1k.
+# CNN-student recipe: SGD lr 0.1 for batch 512 (8 GPUs x 64), wd 1e-4, lr
+# x0.1 every 30 epochs, 100 epochs, label smoothing 0.1. Objective: CE + KD
+# (tau 4, weight 1) + sum over two stages of the LFCC contrast (tau 0.1,
+# symmetric, weight 1).
+#
+# Stages (the last two of each network; the Mixer's 12 blocks read as 4
+# stages of 3 blocks):
+#   stage3: ResNet-18 layer3 (256 ch, 14x14) <- Mixer block 8 (768 ch, 14x14
+#           tokens (B, N, C), no class token)
+#   stage4: ResNet-18 layer4 (512 ch, 7x7)   <- Mixer block 11 (768 ch)
+# Student path: LearnableLowPassFilter -> CompactProjector (256 ch, 2x2).
+# Teacher path: TokenToMap -> LowPassFilter -> CompactProjector (trained).
+#
+# Teacher: mmpretrain model-zoo MLP-Mixer-B/16
+# (mlp-mixer-base-p16_3rdparty_64xb64_in1k), put at
+# checkpoints/mixer-base-p16_3rdparty_64xb64_in1k_20211124-1377e3e0.pth
+# (from download.openmmlab.com/mmclassification/v0/mlp-mixer/); loaded
+# strictly.
+_base_ = [
+    '../_base_/models/imagenet/mixer_b16.py',
+    '../_base_/models/imagenet/resnet18.py',
+    '../_base_/datasets/imagenet_bs32.py',
+    '../_base_/schedules/imagenet_bs512_100e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/distill/lfcc.py',
+]
+
+student = _base_.resnet18
+student.head.loss = dict(
+    type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')
+
+model = dict(
+    student=student,
+    teacher=_base_.mixer_b16,
+    teacher_ckpt='checkpoints/'
+    'mixer-base-p16_3rdparty_64xb64_in1k_20211124-1377e3e0.pth',
+    student_taps=dict(
+        logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
+    teacher_taps=dict(
+        logits='head.fc',
+        stage3='backbone.layers.8',
+        stage4='backbone.layers.11'),
+    connectors=dict(
+        s_stage3=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='LearnableLowPassFilter', in_channels=256,
+                     kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=256,
+                     out_channels=256, grid=2),
+            ]),
+        t_stage3=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='TokenToMap'),
+                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=768,
+                     out_channels=256, grid=2),
+            ]),
+        s_stage4=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='LearnableLowPassFilter', in_channels=512,
+                     kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=512,
+                     out_channels=256, grid=2),
+            ]),
+        t_stage4=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='TokenToMap'),
+                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=768,
+                     out_channels=256, grid=2),
+            ]),
+    ),
+)
+
+# 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
+train_dataloader = dict(batch_size=64)

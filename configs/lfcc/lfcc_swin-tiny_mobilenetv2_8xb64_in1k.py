@@ -1,0 +1,82 @@
+# LFCC (arXiv 2405.18524): Swin-T -> MobileNetV2 on ImageNet-1k.
+# CNN-student recipe: SGD lr 0.1 for batch 512 (8 GPUs x 64), wd 1e-4, lr
+# x0.1 every 30 epochs, 100 epochs, label smoothing 0.1. Objective: CE + KD
+# (tau 4, weight 1) + sum over two stages of the LFCC contrast (tau 0.1,
+# symmetric, weight 1).
+#
+# Stages (the last two of each network):
+#   stage3: MobileNetV2 layer5 (96 ch, 14x14; the end of its 14x14 part)
+#           <- Swin-T stage 3 (384 ch, 14x14 tokens; the stage returns
+#           (tokens, (h, w)))
+#   stage4: MobileNetV2 layer7 (320 ch, 7x7; the last inverted-residual
+#           layer, before the 1x1 conv to 1280) <- Swin-T stage 4 (768 ch,
+#           7x7)
+# Student path: LearnableLowPassFilter -> CompactProjector (256 ch, 2x2).
+# Teacher path: TokenToMap -> LowPassFilter -> CompactProjector (trained).
+#
+# Teacher: mmpretrain model-zoo Swin-T (swin-tiny_16xb64_in1k), put at
+# checkpoints/swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth
+# (from download.openmmlab.com/mmclassification/v0/swin-transformer/);
+# loaded strictly.
+_base_ = [
+    '../_base_/models/imagenet/swin_tiny.py',
+    '../_base_/models/imagenet/mobilenetv2.py',
+    '../_base_/datasets/imagenet_bs32.py',
+    '../_base_/schedules/imagenet_bs512_100e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/distill/lfcc.py',
+]
+
+student = _base_.mobilenetv2
+student.head.loss = dict(
+    type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')
+
+model = dict(
+    student=student,
+    teacher=_base_.swin_tiny,
+    teacher_ckpt='checkpoints/'
+    'swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth',
+    student_taps=dict(
+        logits='head.fc', stage3='backbone.layer5', stage4='backbone.layer7'),
+    teacher_taps=dict(
+        logits='head.fc',
+        stage3='backbone.stages.2',
+        stage4='backbone.stages.3'),
+    connectors=dict(
+        s_stage3=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='LearnableLowPassFilter', in_channels=96,
+                     kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=96,
+                     out_channels=256, grid=2),
+            ]),
+        t_stage3=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='TokenToMap'),
+                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=384,
+                     out_channels=256, grid=2),
+            ]),
+        s_stage4=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='LearnableLowPassFilter', in_channels=320,
+                     kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=320,
+                     out_channels=256, grid=2),
+            ]),
+        t_stage4=dict(
+            type='ConnectorSequence',
+            connectors=[
+                dict(type='TokenToMap'),
+                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='CompactProjector', in_channels=768,
+                     out_channels=256, grid=2),
+            ]),
+    ),
+)
+
+# 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
+train_dataloader = dict(batch_size=64)
