@@ -25,6 +25,7 @@ STEPS = [
     ('student alone (ResNet-18 w4)', 'student_resnet18-w4_1xb64_mnist5k.py',
      False),
     ('student + KD', 'kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py', True),
+    ('student + PCKD', 'pckd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py', True),
     ('student + LFCC (ViT teacher)',
      'lfcc_vit-tiny_resnet18-w4_1xb64_mnist5k.py', True,
      'teacher_vit-tiny_1xb64_mnist5k.py'),

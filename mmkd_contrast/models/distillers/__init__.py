@@ -1,3 +1,4 @@
+from .pckd_distiller import PCKDDistiller
 from .single_teacher_distiller import SingleTeacherDistiller
 
-__all__ = ['SingleTeacherDistiller']
+__all__ = ['PCKDDistiller', 'SingleTeacherDistiller']

@@ -1,0 +1,41 @@
+# PCKD (arXiv 2410.14143) with the released weights: the distiller part of a
+# config; a PCKD config adds student, teacher and teacher_ckpt, and a
+# rotated-view training pipeline (e.g. _base_/datasets/
+# cifar100_rotation_views_bs64.py).
+#
+#   L = CE(unrotated) + delta * KD(v) + beta * L_CC(v) + alpha * L_CA
+#       + f * L_FA
+#
+# v are the preview weights: 1 for a sample whose CE / batch-mean CE is at
+# most base ** epoch, exp(-(CE / mean CE)^2) otherwise.
+model = dict(
+    type='PCKDDistiller',
+    # Pooled penultimate features f_s, f_t and the linear classifiers, whose
+    # weights are the category centres W_s, W_t (with the biases for L_CA).
+    student_taps=dict(
+        feat='neck', centres='head.fc.weight', bias='head.fc.bias'),
+    teacher_taps=dict(
+        feat='neck', centres='head.fc.weight', bias='head.fc.bias'),
+    # e_s: d_s -> d_s and e_t: d_s -> d_t, Linear + L2 norm, both fed with
+    # the student feature; the widths are read from the classifiers.
+    connectors=dict(
+        embed_s=dict(type='ProjectionHead'),
+        embed_t=dict(type='ProjectionHead')),
+    distill_losses=dict(
+        # delta = 1, on the unrotated views, weighted by v.
+        kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0),
+        # beta = 0.05, tau = 4, tau_b = 0.07, on all 4B views.
+        cc=dict(
+            type='CategoryContrastLoss',
+            temperature=4.0,
+            base_temperature=0.07,
+            loss_weight=0.05),
+        # alpha = 1; left out (and logged) when d_s != d_t.
+        ca=dict(type='CenterAlignLoss', loss_weight=1.0),
+        # f = 20; g = Linear(d_s, 16 d_t) -> BN -> ReLU -> Linear(., d_t).
+        fa=dict(type='FeatureAlignLoss', hidden_ratio=16, loss_weight=20.0)),
+    # base 1.005 for 240 epochs (threshold 1.005 -> 3.31); give
+    # final_threshold=3.31 instead to keep that end point on another
+    # schedule length.
+    preview=dict(type='PreviewWeighting', base=1.005, final_threshold=None),
+)

@@ -1,0 +1,18 @@
+# PCKD (arXiv 2410.14143): vgg13 -> vgg8 on CIFAR-100, released weights (delta
+# 1, alpha 1, beta 0.05, f 20, preview base 1.005), 240 epochs, 64 images (256
+# rotated views) per batch. Train the teacher first with
+# configs/teachers/vgg13_1xb64_cifar100.py.
+_base_ = [
+    '../_base_/models/cifar/vgg13.py',
+    '../_base_/models/cifar/vgg8.py',
+    '../_base_/datasets/cifar100_rotation_views_bs64.py',
+    '../_base_/schedules/cifar100_bs64_240e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/distill/pckd.py',
+]
+
+model = dict(
+    student=_base_.vgg8,
+    teacher=_base_.vgg13,
+    teacher_ckpt='work_dirs/vgg13_1xb64_cifar100/epoch_240.pth',
+)
