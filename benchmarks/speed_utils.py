@@ -25,6 +25,9 @@ def _rss_kib(field):
 
 
 def _peak_child(build, iters, queue):
+    # A forked child of a process whose OpenMP pool has run hangs at its
+    # first parallel region; one thread keeps the child out of the pool.
+    torch.set_num_threads(1)
     try:
         before = _rss_kib('VmRSS')
         step = build()
@@ -43,7 +46,9 @@ def peak_memory_mib(build, iters=3):
     """Peak memory of building a case and running ``iters`` steps, in MiB.
 
     On a CPU this is the growth of the peak resident set of a forked child
-    over its resident set at the fork; on a GPU, the peak allocated memory.
+    over its resident set at the fork (the child runs one thread: forking
+    after OpenMP has run would otherwise hang); on a GPU, the peak allocated
+    memory.
 
     Returns:
         tuple: ``(kind, MiB)`` with kind ``'cpu'`` or ``'cuda'``.

@@ -24,6 +24,9 @@ from mmengine.runner.checkpoint import _load_checkpoint
 import mmkd_contrast  # noqa: F401  safe globals for the source checkpoint
 
 PREFIX = 'student.'
+# Training-only preprocessors that behave like ClsDataPreprocessor on a
+# single view.
+MULTI_VIEW_PREPROCESSORS = ('MultiViewClsDataPreprocessor', )
 
 
 def parse_args():
@@ -81,6 +84,12 @@ def student_config(cfg):
         cfg.get('data_preprocessor')
     if preprocessor is not None and not student.get('data_preprocessor'):
         student['data_preprocessor'] = copy.deepcopy(preprocessor)
+    data_pre = student.get('data_preprocessor')
+    if data_pre is not None and str(data_pre.get('type', '')).split(
+            '.')[-1] in MULTI_VIEW_PREPROCESSORS:
+        # Training fed several views per image; the exported student sees
+        # one, which the multi-view preprocessor's parent handles alike.
+        data_pre['type'] = 'ClsDataPreprocessor'
     student.pop('_scope_', None)
     out = dict(model=student, default_scope='mmpretrain')
     if not _only_mmpretrain(student):
