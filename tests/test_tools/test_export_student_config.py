@@ -24,7 +24,8 @@ def test_student_config_is_plain_mmpretrain(config):
     assert cfg.default_scope == 'mmpretrain'
     assert 'custom_imports' not in cfg
     pre = cfg.model.data_preprocessor
-    assert pre.type == 'ClsDataPreprocessor'
+    # No type means ImageClassifier's default, ClsDataPreprocessor.
+    assert pre.get('type', 'ClsDataPreprocessor') == 'ClsDataPreprocessor'
     assert pre.mean == [33.32] and pre.std == [78.57]
     assert 'teacher' not in cfg.model
 
