@@ -26,6 +26,8 @@ STEPS = [
      False),
     ('student + KD', 'kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py', True),
     ('student + PCKD', 'pckd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py', True),
+    ('student + MSDCRD', 'msdcrd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
+     True),
     ('student + LFCC (ViT teacher)',
      'lfcc_vit-tiny_resnet18-w4_1xb64_mnist5k.py', True,
      'teacher_vit-tiny_1xb64_mnist5k.py'),

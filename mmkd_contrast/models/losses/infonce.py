@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
 
 
-def info_nce(query, keys, temperature, pos_offset=0):
+def info_nce(query, keys, temperature, pos_offset=0, reduction='mean'):
     """Cross-entropy of each query against all keys, the positive of query
     ``i`` being key ``pos_offset + i``.
 
@@ -17,10 +17,16 @@ def info_nce(query, keys, temperature, pos_offset=0):
             Leading dimensions broadcast with ``query``'s.
         temperature (float): Softmax temperature.
         pos_offset (int): Index of the first positive among ``keys``.
+        reduction (str): ``'mean'`` (default) or ``'none'``.
 
     Returns:
-        Tensor: The mean loss over all queries (and leading dimensions).
+        Tensor: The mean loss over all queries (and leading dimensions), or
+        with ``reduction='none'`` the loss of each query, of shape
+        ``query.shape[:-1]`` (broadcast with the keys' leading dimensions).
     """
+    if reduction not in ('mean', 'none'):
+        raise ValueError(f"info_nce: reduction must be 'mean' or 'none', "
+                         f'got {reduction!r}')
     # Under AMP autocast would run the matmul in half precision anyway.
     with torch.autocast(device_type=query.device.type, enabled=False):
         logits = torch.matmul(query.float(),
@@ -29,8 +35,11 @@ def info_nce(query, keys, temperature, pos_offset=0):
     batch = query.shape[-2]
     target = torch.arange(pos_offset, pos_offset + batch, device=query.device)
     target = target.expand(logits.shape[:-1])
-    return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]),
+        target.reshape(-1),
+        reduction=reduction)
+    return loss.view(logits.shape[:-1]) if reduction == 'none' else loss
 
 
 def batch_info_nce(s,
@@ -38,7 +47,8 @@ def batch_info_nce(s,
                    temperature,
                    symmetric=False,
                    batch_dim=-2,
-                   detach_teacher=True):
+                   detach_teacher=True,
+                   reduction='mean'):
     """InfoNCE between student and teacher features of the same images, the
     other images of the (global) batch being the negatives.
 
@@ -61,9 +71,13 @@ def batch_info_nce(s,
         symmetric (bool): Average with the teacher-anchored direction.
         batch_dim (int): The image dimension of ``s`` and ``t``.
         detach_teacher (bool): Detach ``t``. Defaults to True.
+        reduction (str): ``'mean'`` (default) or ``'none'``.
 
     Returns:
-        Tensor: Scalar loss.
+        Tensor: Scalar loss, or with ``reduction='none'`` the loss of each
+        local image, of the shape of ``s`` without ``D`` and with the image
+        axis moved last: ``(..., B)`` (with ``symmetric=True``, per image the
+        mean of its two directions).
     """
     s = s.movedim(batch_dim, 0)
     if detach_teacher:
@@ -78,9 +92,9 @@ def batch_info_nce(s,
     offset = rank * s.shape[0]
     # Move the image axis to -2 for the matmul: (..., B, D).
     t_all = all_gather_cat(t, with_grad=not detach_teacher).movedim(0, -2)
-    loss = info_nce(s.movedim(0, -2), t_all, temperature, offset)
+    loss = info_nce(s.movedim(0, -2), t_all, temperature, offset, reduction)
     if symmetric:
         s_all = all_gather_cat(s, with_grad=True).movedim(0, -2)
         loss = 0.5 * (loss + info_nce(t.movedim(0, -2), s_all, temperature,
-                                      offset))
+                                      offset, reduction))
     return loss

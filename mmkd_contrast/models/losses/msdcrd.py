@@ -8,7 +8,7 @@ from mmkd_contrast.models.connectors.multi_scale_decoupler import (
     MultiScaleDecoupler, check_scales)
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import get_rank_and_world_size
-from .infonce import batch_info_nce, info_nce
+from .infonce import batch_info_nce
 
 
 @MODELS.register_module()
@@ -82,7 +82,24 @@ class MSDCRDLoss(nn.Module):
         self.feature_weight = feature_weight
         self.symmetric = symmetric
         self.loss_weight = loss_weight
-        self.decoupler = MultiScaleDecoupler(self.scales)
+        # All scales are decoupled at once, smallest first, so that the
+        # regions of the scales k > 1 form one tail slice. Every term is a
+        # per-region weighted sum, so the order does not change the value.
+        self.decoupler = MultiScaleDecoupler(sorted(self.scales))
+        ordered = self.decoupler.scales
+        # L_samp = mean_k mean_m: region m of scale k weighs 1/(#scales k^2).
+        self._sample_weights = [
+            1.0 / (len(ordered) * k * k) for k in ordered for _ in range(k * k)
+        ]
+        local = [k for k in ordered if k > 1]
+        self._num_global = len(ordered) - len(local)  # 0 or 1 region
+        # L_feat = mean_{k>1} (1/k^2) sum_m, contrasting regions of one scale.
+        self._feature_weights = [
+            1.0 / (len(local) * k * k) for k in local for _ in range(k * k)
+        ]
+        self._feature_blocks = [
+            i for i, k in enumerate(local) for _ in range(k * k)
+        ]
 
     def _check_inputs(self, s_feat, t_feat):
         if s_feat.dim() != 4 or t_feat.dim() != 4:
@@ -107,10 +124,16 @@ class MSDCRDLoss(nn.Module):
                 'batch and has no negatives for a global batch of '
                 f'{s_feat.shape[0] * world_size} image; use at least 2 images')
         for name, feat in (('s_feat', s_feat), ('t_feat', t_feat)):
-            if not torch.isfinite(feat).all():
+            # One reduction instead of an elementwise test: a NaN or Inf
+            # anywhere makes the sum non-finite.
+            if not torch.isfinite(feat.sum(dtype=torch.float32)):
+                if not torch.isfinite(feat).all():
+                    raise ValueError(
+                        f'MSDCRDLoss: {name} contains non-finite values (NaN '
+                        'or Inf)')
                 raise ValueError(
-                    f'MSDCRDLoss: {name} contains non-finite values (NaN or '
-                    'Inf)')
+                    f'MSDCRDLoss: {name} holds values so large that their '
+                    'sum overflows float32')
 
     def forward(self, s_feat, t_feat):
         """Compute the loss.
@@ -144,24 +167,53 @@ class MSDCRDLoss(nn.Module):
         if tuple(t_feat.shape[2:]) != size:
             t_feat = F.adaptive_avg_pool2d(t_feat, size)
 
-        sample_terms, feature_terms = [], []
-        for k, s_k, t_k in zip(self.scales, self.decoupler(s_feat),
-                               self.decoupler(t_feat)):
-            # (B, k*k, C): images on dim 0 for the sample-wise term.
-            sample_terms.append(
-                batch_info_nce(s_k, t_k, self.temperature, self.symmetric,
-                               batch_dim=0))
-            if k > 1:
-                # Regions of one image on dim -2, per image, no gather.
-                feature = info_nce(s_k, t_k, self.temperature)
-                if self.symmetric:
-                    feature = 0.5 * (
-                        feature + info_nce(t_k, s_k, self.temperature))
-                feature_terms.append(feature)
-        loss_samp = torch.stack(sample_terms).mean()
-        if feature_terms:
-            loss_feat = torch.stack(feature_terms).mean()
-        else:
-            loss_feat = loss_samp.new_zeros(())
+        with torch.autocast(device_type=s_feat.device.type, enabled=False):
+            # (B, R, C): every region of every scale, unit norm.
+            s_local = self.decoupler.decouple(s_feat)
+            t_local = self.decoupler.decouple(t_feat)
+            loss_samp = self._sample_wise(s_local, t_local)
+            if self._feature_weights:
+                loss_feat = self._feature_wise(
+                    s_local[:, self._num_global:],
+                    t_local[:, self._num_global:])
+            else:
+                loss_feat = loss_samp.new_zeros(())
         return self.loss_weight * (self.sample_weight * loss_samp +
                                    self.feature_weight * loss_feat)
+
+    def _sample_wise(self, s_local, t_local):
+        """L_samp from ``(B, R, C)`` local features: every region at once,
+        contrasting the images (teacher keys of the global batch)."""
+        per_image = batch_info_nce(
+            s_local,
+            t_local,
+            self.temperature,
+            self.symmetric,
+            batch_dim=0,
+            reduction='none')  # (R, B)
+        weights = per_image.new_tensor(self._sample_weights)
+        return (per_image.mean(dim=1) * weights).sum()
+
+    def _feature_wise(self, s_local, t_local):
+        """L_feat from the ``(B, R', C)`` regions of the scales ``k > 1``:
+        each region against the regions of the same image and scale."""
+        num = s_local.shape[1]
+        # (B, R', R'); scores across different scales are masked out.
+        logits = torch.matmul(s_local, t_local.transpose(1, 2))
+        logits = logits / self.temperature
+        blocks = torch.tensor(self._feature_blocks, device=logits.device)
+        logits = logits.masked_fill(blocks[:, None] != blocks[None, :],
+                                    float('-inf'))
+        target = torch.arange(num, device=logits.device).repeat(
+            s_local.shape[0])
+        per_region = F.cross_entropy(
+            logits.reshape(-1, num), target, reduction='none')
+        if self.symmetric:
+            # Teacher-anchored: t_{i,m}.s_{i,m'} is the transposed score.
+            teacher_anchored = F.cross_entropy(
+                logits.transpose(1, 2).reshape(-1, num),
+                target,
+                reduction='none')
+            per_region = 0.5 * (per_region + teacher_anchored)
+        weights = per_region.new_tensor(self._feature_weights)
+        return (per_region.view(-1, num).mean(dim=0) * weights).sum()

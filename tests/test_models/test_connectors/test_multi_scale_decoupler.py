@@ -76,3 +76,37 @@ def test_decoupler_is_registered_and_parameter_free():
     assert decoupler.scales == (1, 2)
     assert list(decoupler.parameters()) == []
     assert list(decoupler.buffers()) == []
+
+
+@pytest.mark.parametrize('size', [(8, 8), (7, 5), (2, 3)])
+def test_pooling_matrix_equals_adaptive_pooling(size):
+    import torch.nn.functional as F
+
+    from mmkd_contrast.models.connectors.multi_scale_decoupler import \
+        pooling_matrix
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, *size, dtype=torch.float64)
+    scales = [k for k in (1, 2, 4) if k <= min(size)]
+    matrix = pooling_matrix(*size, scales, dtype=torch.float64)
+    assert matrix.shape == (sum(k * k for k in scales), size[0] * size[1])
+    pooled = torch.einsum('rp,bcp->brc', matrix, x.flatten(2))
+    expected = torch.cat(
+        [F.adaptive_avg_pool2d(x, k).flatten(2) for k in scales],
+        dim=2).transpose(1, 2)
+    assert torch.allclose(pooled, expected, atol=1e-12)
+
+
+def test_decouple_concatenates_the_scales_and_keeps_gradients():
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 6, 6, dtype=torch.float64, requires_grad=True)
+    decoupler = MultiScaleDecoupler((2, 1, 3))
+    joint = decoupler.decouple(x)
+    assert joint.shape == (3, 4 + 1 + 9, 4)
+    assert torch.equal(joint, torch.cat(decoupler(x), dim=1))
+    weights = torch.randn_like(joint)
+    (joint * weights).sum().backward()
+    grad = x.grad.clone()
+    x.grad = None
+    reference = torch.cat([reference_decouple(x, k) for k in (2, 1, 3)], 1)
+    (reference * weights).sum().backward()
+    assert torch.allclose(grad, x.grad, atol=1e-12)

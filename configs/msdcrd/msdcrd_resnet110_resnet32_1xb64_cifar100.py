@@ -1,0 +1,18 @@
+# MSDCRD (arXiv 2502.05835): resnet110 -> resnet32 on CIFAR-100.
+# CE + L_MSD on the last-stage maps: teacher 64, student 64 channels.
+# Same channels: the student map is compared directly, no aligner.
+# Train the teacher first with configs/teachers/resnet110_1xb64_cifar100.py.
+_base_ = [
+    '../_base_/models/cifar/resnet110.py',
+    '../_base_/models/cifar/resnet32.py',
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar100_bs64_240e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/distill/msdcrd.py',
+]
+
+model = dict(
+    student=_base_.resnet32,
+    teacher=_base_.resnet110,
+    teacher_ckpt='work_dirs/resnet110_1xb64_cifar100/epoch_240.pth',
+)

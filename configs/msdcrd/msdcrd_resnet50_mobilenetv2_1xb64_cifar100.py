@@ -1,0 +1,28 @@
+# MSDCRD (arXiv 2502.05835): resnet50 -> mobilenetv2 on CIFAR-100.
+# CE + L_MSD on the last-stage maps: teacher 2048, student 1280 channels.
+# The student map goes through a ChannelAligner (1280 -> 2048), used only in
+# training.
+# The student map is 2x2, so the scales are (1, 2).
+# Train the teacher first with configs/teachers/resnet50_1xb64_cifar100.py.
+_base_ = [
+    '../_base_/models/cifar/resnet50_cifar.py',
+    '../_base_/models/cifar/mobilenetv2_cifar.py',
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar100_bs64_240e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/distill/msdcrd.py',
+]
+
+model = dict(
+    student=_base_.mobilenetv2_cifar,
+    teacher=_base_.resnet50_cifar,
+    teacher_ckpt='work_dirs/resnet50_1xb64_cifar100/epoch_240.pth',
+    connectors=dict(
+        s_align=dict(
+            type='ChannelAligner', in_channels=1280, out_channels=2048)),
+    loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
+    distill_losses=dict(msdcrd=dict(scales=(1, 2))),
+)
+
+# Lightweight students use lr 0.01 in the benchmark.
+optim_wrapper = dict(optimizer=dict(lr=0.01))
