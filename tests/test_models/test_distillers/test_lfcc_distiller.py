@@ -280,17 +280,17 @@ def test_every_lfcc_config_builds_and_wires_both_paths(config):
         s_logits = model.student(x, mode='tensor')
     assert t_logits.shape == s_logits.shape
     for stage in STAGES:
-        sources = model.loss_inputs[f'lfcc_{stage}']
-        z_s = model._fetch(sources['z_s'], None, {})
-        z_t = model._fetch(sources['z_t'], None, {})
-        assert z_s.shape == z_t.shape == (2, 256 * 2 * 2)
-        s_chain = model.connectors[sources['z_s']['connector']]
-        t_chain = model.connectors[sources['z_t']['connector']]
-        assert isinstance(s_chain[-2], LearnableLowPassFilter)
-        assert type(t_chain[-2]) is LowPassFilter
-        assert isinstance(s_chain[-1], CompactProjector)
-        assert isinstance(t_chain[-1], CompactProjector)
-
+        z = {}
+        chains = {}
+        for arg, source in cfg.model.loss_inputs[f'lfcc_{stage}'].items():
+            role, tap = source['tap'].split('.')
+            chains[arg] = model.connectors[source['connector']]
+            z[arg] = chains[arg](getattr(model, f'{role}_taps').get(tap))
+        assert z['z_s'].shape == z['z_t'].shape == (2, 256 * 2 * 2)
+        assert isinstance(chains['z_s'][-2], LearnableLowPassFilter)
+        assert type(chains['z_t'][-2]) is LowPassFilter
+        assert isinstance(chains['z_s'][-1], CompactProjector)
+        assert isinstance(chains['z_t'][-1], CompactProjector)
 
 def test_quickstart_config_builds_and_the_vit_teacher_loads(
         vit_teacher_ckpt):
