@@ -40,6 +40,7 @@ Outputs (under ``--out-dir``, default ``work_dirs/benchmarks/accuracy``):
 import argparse
 import csv
 import glob
+import hashlib
 import io
 import json
 import os
@@ -241,15 +242,27 @@ def train(config, work_dir, options, threads):
     return last_top1(work_dir), seconds, cpu_seconds
 
 
+def config_digest(config):
+    """SHA-1 of the resolved ``configs/<config>`` (bases included), so
+    that a cached teacher is retrained when its config changes."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(CONFIGS, config)).to_dict()
+    text = json.dumps(cfg, sort_keys=True, default=repr)
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
 def ensure_teacher(teacher, teacher_dir, threads):
     """Train ``teacher`` once; return ``(checkpoint, top-1)``. A teacher
-    whose ``teacher.json`` and checkpoint exist is reused."""
+    whose ``teacher.json`` and checkpoint exist, trained from the same
+    resolved config, is reused."""
     work_dir = osp.abspath(osp.join(teacher_dir, teacher.key))
     record_file = osp.join(work_dir, 'teacher.json')
+    digest = config_digest(teacher.config)
     if osp.isfile(record_file):
         with open(record_file) as f:
             record = json.load(f)
-        if osp.isfile(record['checkpoint']):
+        if osp.isfile(record['checkpoint']) and record.get(
+                'config_sha1') == digest:
             print(f'==> teacher {teacher.label}: reusing '
                   f'{record["checkpoint"]} (top-1 {record["top1"]:.2f})',
                   flush=True)
@@ -261,8 +274,9 @@ def ensure_teacher(teacher, teacher_dir, threads):
         threads)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    record = dict(config=teacher.config, checkpoint=checkpoint, top1=top1,
-                  seconds=seconds, cpu_seconds=cpu_seconds)
+    record = dict(config=teacher.config, config_sha1=digest,
+                  checkpoint=checkpoint, top1=top1, seconds=seconds,
+                  cpu_seconds=cpu_seconds)
     with open(record_file, 'w') as f:
         json.dump(record, f, indent=1)
     print(f'    teacher {teacher.label}: top-1 {top1:.2f} ({seconds:.0f} s, '
@@ -373,9 +387,15 @@ def run_one(method, seed, teacher_ckpt, out_dir, threads, reuse):
         print(f'    {method.name} seed {seed}: reusing top-1 '
               f'{record["top1"]:.2f}', flush=True)
         return record
-    top1, seconds, cpu_seconds = train(
-        method.config, work_dir, protocol_options(method, seed, teacher_ckpt),
-        threads)
+    try:
+        top1, seconds, cpu_seconds = train(
+            method.config, work_dir,
+            protocol_options(method, seed, teacher_ckpt), threads)
+    except RuntimeError as err:
+        print(f'!! {method.name} seed {seed} FAILED (log: '
+              f'{osp.join(work_dir, "train.log")}):\n{str(err)[-800:]}',
+              flush=True)
+        return dict(method=method.name, seed=seed, top1=None)
     record = dict(method=method.name, seed=seed, top1=top1, seconds=seconds,
                   cpu_seconds=cpu_seconds)
     with open(record_file, 'w') as f:
@@ -418,7 +438,9 @@ def main(argv=None):
                         teacher_info[m.teacher][0] if m.teacher else None,
                         args.out_dir, threads, args.reuse) for m, s in jobs
         ]
-        results = [f.result() for f in futures]
+        runs = [f.result() for f in futures]
+    results = [r for r in runs if r['top1'] is not None]
+    failed = [r for r in runs if r['top1'] is None]
 
     labels = {t.key: f'{t.label}, {teacher_info[t.key][1]:.2f}'
               for t in needed}
@@ -445,6 +467,9 @@ def main(argv=None):
     print(table)
     for method in missing:
         print(f'{method.name}: not run (config {method.config} missing)')
+    for run in failed:
+        print(f'{run["method"]} seed {run["seed"]}: FAILED (see its '
+              'train.log)')
     cpu = sum(r.get('cpu_seconds', 0.) for r in results)
     print(f'Wrote {stem}.md, {stem}.csv, {png}; {len(results)} runs in '
           f'{total / 60:.1f} min with --jobs {args.jobs} '

@@ -297,7 +297,12 @@ def targets_for(settings):
                True),
         Target(f'PCKD / {pckd_kd[1] if pckd_kd else "KD (256)"}',
                ('pckd', 'PCKD'), pckd_kd, 1.10, False),
-        Target('LFCC / KD', ('lfcc', 'LFCC'), ('lfcc', 'KD'), 1.10, False),
+    ]
+    # LFCC and any variant speed_lfcc.py times (e.g. 'LFCC per-channel').
+    targets += [
+        Target(f'{name} / KD', ('lfcc', name), ('lfcc', 'KD'), 1.10, False)
+        for s in settings if s.key == 'lfcc' for name in s.cases
+        if name.startswith('LFCC')
     ]
     return [t for t in targets if t.num in present and t.den in present]
 
@@ -397,10 +402,19 @@ def main(argv=None):
           f'rounds after {args.warmup} warm-up steps each', flush=True)
     timings = time_interleaved(cases, warmup=args.warmup, rounds=args.rounds)
     medians = {key: t['median'] for key, t in timings.items()}
+    # Saved at once, so the timings survive a failure of the memory phase.
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = osp.join(args.out_dir, 'speed_all')
+    with open(stem + '_times.json', 'w') as f:
+        json.dump(
+            {f'{k[0]}/{k[1]}': t['times'] for k, t in timings.items()}, f)
+    print(markdown_table(result_rows(settings, medians)), flush=True)
     peaks, kind = {}, None
     if not args.no_memory:
         for key, build in cases.items():
             kind, peaks[key] = peak_memory_mib(build)
+            print(f'peak memory {key[0]}/{key[1]}: {peaks[key]:.0f} MiB',
+                  flush=True)
     rows = result_rows(settings, medians, peaks)
     table = markdown_table(rows)
     lines = [target_line(t, medians) for t in targets_for(settings)]
@@ -413,16 +427,11 @@ def main(argv=None):
     for line in lines:
         print(line)
 
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = osp.join(args.out_dir, 'speed_all')
     with open(stem + '.md', 'w') as f:
         f.write(machine_line() + '\n\n' + table + '\n' +
                 '\n'.join(f'- {line}' for line in lines) + '\n')
     with open(stem + '.csv', 'w') as f:
         f.write(csv_text(rows))
-    with open(stem + '_times.json', 'w') as f:
-        json.dump(
-            {f'{k[0]}/{k[1]}': t['times'] for k, t in timings.items()}, f)
     png = args.png or stem + '.png'
     speed_chart(chart_groups(settings, rows), png,
                 title=f'Median time per training iteration ({machine_line()})')
