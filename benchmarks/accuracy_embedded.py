@@ -377,13 +377,24 @@ def protocol_line(seeds, subset_per_class=SUBSET_PER_CLASS, epochs=EPOCHS):
             f'4,000-image training split; seeds {list(seeds)}')
 
 
+def teacher_stamp(teacher_ckpt):
+    """``'<checkpoint>@<mtime>'``: a finished run is reused only with the
+    very teacher it was distilled from."""
+    if teacher_ckpt is None:
+        return None
+    return f'{teacher_ckpt}@{osp.getmtime(teacher_ckpt):.0f}'
+
+
 def run_one(method, seed, teacher_ckpt, out_dir, threads, reuse):
     work_dir = osp.abspath(osp.join(out_dir, slug(method.name),
                                     f'seed{seed}'))
     record_file = osp.join(work_dir, 'result.json')
+    stamp = teacher_stamp(teacher_ckpt)
+    record = None
     if reuse and osp.isfile(record_file):
         with open(record_file) as f:
             record = json.load(f)
+    if record is not None and record.get('teacher') == stamp:
         print(f'    {method.name} seed {seed}: reusing top-1 '
               f'{record["top1"]:.2f}', flush=True)
         return record
@@ -397,7 +408,7 @@ def run_one(method, seed, teacher_ckpt, out_dir, threads, reuse):
               flush=True)
         return dict(method=method.name, seed=seed, top1=None)
     record = dict(method=method.name, seed=seed, top1=top1, seconds=seconds,
-                  cpu_seconds=cpu_seconds)
+                  cpu_seconds=cpu_seconds, teacher=stamp)
     with open(record_file, 'w') as f:
         json.dump(record, f)
     print(f'    {method.name} seed {seed}: top-1 {top1:.2f} '

@@ -154,3 +154,12 @@ def test_accuracy_chart_writes_a_png(tmp_path):
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     with pytest.raises(ValueError, match='must match'):
         accuracy_chart(['a'], [1.0, 2.0], [None], path, 'test')
+
+
+def test_teacher_stamp_names_the_checkpoint_and_its_time(tmp_path):
+    assert acc.teacher_stamp(None) is None
+    ckpt = tmp_path / 'epoch_4.pth'
+    ckpt.write_bytes(b'x')
+    stamp = acc.teacher_stamp(str(ckpt))
+    assert stamp.startswith(f'{ckpt}@')
+    assert stamp.split('@')[1].isdigit()
