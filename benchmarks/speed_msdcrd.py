@@ -15,6 +15,7 @@ Targets (issue 3): MSDCRD <= 1.10 x KD per iteration and below CRD.
 import argparse
 import logging
 import os.path as osp
+import statistics
 import sys
 import warnings
 
@@ -119,6 +120,12 @@ def distill_buffer_elements(config):
     return total
 
 
+def quartiles(times):
+    """The 25th and 75th percentiles of ``times``."""
+    cuts = statistics.quantiles(times, n=4)
+    return cuts[0], cuts[2]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch-size', type=int, default=64)
@@ -146,6 +153,8 @@ def main():
         rows.append({
             'case': name,
             'ms / iter (median)': f'{1000 * median:.0f}',
+            'p25-p75 (ms)': '{:.0f}-{:.0f}'.format(
+                *(1000 * q for q in quartiles(timings[name]['times']))),
             'x student alone': f'{median / base:.2f}',
             f'peak memory (MiB, {kind})': f'{peak:.0f}',
             'loss + connector buffer elements':
