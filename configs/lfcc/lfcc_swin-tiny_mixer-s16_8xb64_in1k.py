@@ -20,7 +20,9 @@
 # Teacher: mmpretrain model-zoo Swin-T (swin-tiny_16xb64_in1k), put at
 # checkpoints/swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth
 # (from download.openmmlab.com/mmclassification/v0/swin-transformer/);
-# loaded strictly.
+# loaded strictly. If the strict load reports backbone.norm.* (now norm3) or
+# attn_mask keys, the file predates mmpretrain's current Swin layout:
+# re-save it once through mmpretrain as docs/lfcc.md shows.
 _base_ = [
     '../_base_/models/imagenet/swin_tiny.py',
     '../_base_/models/imagenet/mixer_s16.py',
