@@ -5,8 +5,9 @@ The LFCC case is built from ``configs/lfcc/lfcc_deit-tiny_resnet18_8xb64_
 in1k.py`` (teacher weights left random: ``teacher_ckpt=None``); the KD case
 is the same config with the LFCC stages removed (KD on the logits only, tau
 4, weight 1, same student loss); the third case is the config with the
-student's learnable low-pass filters made per-channel
-(``LearnableLowPassFilter(per_channel=True)``). Each case runs full
+student's learnable low-pass filters made dense
+(``LearnableLowPassFilter(per_channel=False)``, a 3x3 convolution that also
+mixes channels; the configs ship the per-channel filter). Each case runs full
 iterations (forward, backward, SGD step) on one fixed batch, interleaved
 with the other cases.
 
@@ -38,8 +39,8 @@ def build_model(method):
 
     Args:
         method (str): ``'LFCC'`` (the config as it is), ``'KD'`` (the
-            config without its LFCC stages) or ``'LFCC per-channel'`` (the
-            config with per-channel learnable filters).
+            config without its LFCC stages) or ``'LFCC dense filter'`` (the
+            config with dense, channel-mixing learnable filters).
 
     Returns:
         nn.Module: The distiller.
@@ -60,11 +61,11 @@ def build_model(method):
         model_cfg.connectors = dict()
         model_cfg.distill_losses = dict(kd=model_cfg.distill_losses.kd)
         model_cfg.loss_inputs = dict(kd=model_cfg.loss_inputs.kd)
-    elif method == 'LFCC per-channel':
+    elif method == 'LFCC dense filter':
         for chain in cfg.model.connectors.values():
             for step in chain.connectors:
                 if step.type == 'LearnableLowPassFilter':
-                    step.per_channel = True
+                    step.per_channel = False
     elif method != 'LFCC':
         raise ValueError(f'unknown method {method!r}')
     # The 'no teacher_ckpt' warning is expected here; keep the output clean.
@@ -108,13 +109,13 @@ def build_cases(batch_size=16):
         batch_size (int): Images per iteration. Defaults to 16.
 
     Returns:
-        dict: Case name (``'KD'``, ``'LFCC'``, ``'LFCC per-channel'``) to a
+        dict: Case name (``'KD'``, ``'LFCC'``, ``'LFCC dense filter'``) to a
         zero-argument build function returning a ``step()`` that runs one
         training iteration of DeiT-T -> ResNet-18 on 224x224 inputs.
     """
     return {
         method: _case(method, batch_size)
-        for method in ('KD', 'LFCC', 'LFCC per-channel')
+        for method in ('KD', 'LFCC', 'LFCC dense filter')
     }
 
 
@@ -150,7 +151,7 @@ def main():
         })
     print_table(rows, list(rows[0]))
     print()
-    for name in ('LFCC', 'LFCC per-channel'):
+    for name in ('LFCC', 'LFCC dense filter'):
         ratio = timings[name]['median'] / kd
         print(f'{name} / KD = {ratio:.3f}  (target <= 1.10: '
               f'{"met" if ratio <= 1.10 else "MISSED"})')

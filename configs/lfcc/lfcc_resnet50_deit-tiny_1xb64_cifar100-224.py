@@ -57,7 +57,7 @@ model = dict(
             connectors=[
                 dict(type='TokenToMap', num_extra_tokens=1),
                 dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
@@ -73,7 +73,7 @@ model = dict(
             connectors=[
                 dict(type='TokenToMap', num_extra_tokens=1),
                 dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),

@@ -61,7 +61,7 @@ model = dict(
             connectors=[
                 dict(type='TokenToMap'),
                 dict(type='LearnableLowPassFilter', in_channels=512,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
@@ -78,7 +78,7 @@ model = dict(
             connectors=[
                 dict(type='TokenToMap'),
                 dict(type='LearnableLowPassFilter', in_channels=512,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),

@@ -49,7 +49,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=96,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=96,
                      out_channels=256, grid=2),
             ]),
@@ -65,7 +65,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=320,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=320,
                      out_channels=256, grid=2),
             ]),

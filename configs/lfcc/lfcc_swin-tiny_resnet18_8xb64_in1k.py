@@ -46,7 +46,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=256,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=256,
                      out_channels=256, grid=2),
             ]),
@@ -62,7 +62,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=512,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),

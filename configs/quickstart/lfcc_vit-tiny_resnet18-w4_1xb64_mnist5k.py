@@ -31,7 +31,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=16,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=16,
                      out_channels=64, grid=2),
             ]),
@@ -47,7 +47,7 @@ model = dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LearnableLowPassFilter', in_channels=32,
-                     kernel_sizes=(2, 4)),
+                     kernel_sizes=(2, 4), per_channel=True),
                 dict(type='CompactProjector', in_channels=32,
                      out_channels=64, grid=2),
             ]),
