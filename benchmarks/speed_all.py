@@ -391,30 +391,31 @@ def main(argv=None):
     settings, notes = build_settings(args.only)
     for note in notes:
         print(f'!! {note}', flush=True)
-    if any(s.key == 'crd_loss' for s in settings) and peer_available():
-        ours, peer = crd_loss_cases()[1]()
-        print(f'CRD loss values on identical first calls: this project '
-              f'{ours:.6f}, {PEER} (eps=0) {peer:.6f} (relative difference '
-              f'{abs(ours - peer) / abs(peer):.1e})', flush=True)
     cases = {(s.key, name): build for s in settings
              for name, build in s.cases.items()}
-    print(f'{machine_line()}; {len(cases)} cases, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps each', flush=True)
-    timings = time_interleaved(cases, warmup=args.warmup, rounds=args.rounds)
-    medians = {key: t['median'] for key, t in timings.items()}
-    # Saved at once, so the timings survive a failure of the memory phase.
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = osp.join(args.out_dir, 'speed_all')
-    with open(stem + '_times.json', 'w') as f:
-        json.dump(
-            {f'{k[0]}/{k[1]}': t['times'] for k, t in timings.items()}, f)
-    print(markdown_table(result_rows(settings, medians)), flush=True)
+    # Peak memory first, from a parent that has run no case yet: a child
+    # forked after the timing would start with the parent's freed but still
+    # mapped memory and reuse it without growing, hiding its own peak.
     peaks, kind = {}, None
     if not args.no_memory:
         for key, build in cases.items():
             kind, peaks[key] = peak_memory_mib(build)
             print(f'peak memory {key[0]}/{key[1]}: {peaks[key]:.0f} MiB',
                   flush=True)
+    if any(s.key == 'crd_loss' for s in settings) and peer_available():
+        ours, peer = crd_loss_cases()[1]()
+        print(f'CRD loss values on identical first calls: this project '
+              f'{ours:.6f}, {PEER} (eps=0) {peer:.6f} (relative difference '
+              f'{abs(ours - peer) / abs(peer):.1e})', flush=True)
+    print(f'{machine_line()}; {len(cases)} cases, {args.rounds} interleaved '
+          f'rounds after {args.warmup} warm-up steps each', flush=True)
+    timings = time_interleaved(cases, warmup=args.warmup, rounds=args.rounds)
+    medians = {key: t['median'] for key, t in timings.items()}
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = osp.join(args.out_dir, 'speed_all')
+    with open(stem + '_times.json', 'w') as f:
+        json.dump(
+            {f'{k[0]}/{k[1]}': t['times'] for k, t in timings.items()}, f)
     rows = result_rows(settings, medians, peaks)
     table = markdown_table(rows)
     lines = [target_line(t, medians) for t in targets_for(settings)]
