@@ -37,5 +37,5 @@ clean-venv:
 .PHONY: benchmark
 benchmark: $(STAMP)
 	$(PY) -m pip install --no-deps -r requirements/benchmarks.txt
-	$(PY) benchmarks/accuracy_embedded.py
+	$(PY) benchmarks/accuracy_embedded.py --jobs 2
 	$(PY) benchmarks/speed_all.py

@@ -31,7 +31,7 @@ def per_channel_reference(x, kernel_sizes, weight, bias):
         for ch in range(c):
             for i in range(h):
                 for j in range(w):
-                    total = float(bias[ch])
+                    total = float(bias[ch].detach())
                     for m, comp in enumerate(comps):
                         for di in range(3):
                             for dj in range(3):
