@@ -21,7 +21,7 @@ _base_ = [
     '../_base_/datasets/imagenet_bs64_randaug.py',
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
-    '../_base_/distill/lfcc.py',
+    '../_base_/distill/lfcc_deit_tiny_student.py',
 ]
 
 student = _base_.deit_tiny
@@ -39,38 +39,16 @@ model = dict(
     teacher=_base_.convnext_tiny,
     teacher_ckpt='checkpoints/'
     'convnext-tiny_32xb128_in1k_20221207-998cf3e9.pth',
-    student_taps=dict(
-        logits='head.layers.head',
-        stage3='backbone.layers.8',
-        stage4='backbone.layers.11'),
     teacher_taps=dict(
         logits='head.fc',
         stage3='backbone.stages.2',
         stage4='backbone.stages.3'),
     connectors=dict(
-        s_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
         t_stage3=dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LowPassFilter', kernel_sizes=(2, 4)),
                 dict(type='CompactProjector', in_channels=384,
-                     out_channels=256, grid=2),
-            ]),
-        s_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(

@@ -21,7 +21,7 @@ _base_ = [
     '../_base_/datasets/imagenet_bs32.py',
     '../_base_/schedules/imagenet_bs512_100e.py',
     '../_base_/default_runtime.py',
-    '../_base_/distill/lfcc.py',
+    '../_base_/distill/lfcc_resnet18_student.py',
 ]
 
 student = _base_.resnet18
@@ -33,35 +33,17 @@ model = dict(
     teacher=_base_.deit_tiny,
     teacher_ckpt='checkpoints/'
     'deit-tiny_pt-4xb256_in1k_20220218-13b382a0.pth',
-    student_taps=dict(
-        logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     teacher_taps=dict(
         logits='head.layers.head',
         stage3='backbone.layers.8',
         stage4='backbone.layers.11'),
     connectors=dict(
-        s_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=256,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=256,
-                     out_channels=256, grid=2),
-            ]),
         t_stage3=dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='TokenToMap', num_extra_tokens=1),
                 dict(type='LowPassFilter', kernel_sizes=(2, 4)),
                 dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
-        s_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=512,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(

@@ -23,7 +23,7 @@ _base_ = [
     '../_base_/datasets/cifar100_224_bs64.py',
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
-    '../_base_/distill/lfcc.py',
+    '../_base_/distill/lfcc_deit_tiny_student.py',
 ]
 
 student = _base_.deit_tiny
@@ -45,36 +45,14 @@ model = dict(
     teacher=teacher,
     teacher_ckpt='work_dirs/resnet50_in1k-pre_1xb64_cifar100-224/'
     'epoch_30.pth',
-    student_taps=dict(
-        logits='head.layers.head',
-        stage3='backbone.layers.8',
-        stage4='backbone.layers.11'),
     teacher_taps=dict(
         logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     connectors=dict(
-        s_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
         t_stage3=dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LowPassFilter', kernel_sizes=(2, 4)),
                 dict(type='CompactProjector', in_channels=1024,
-                     out_channels=256, grid=2),
-            ]),
-        s_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(

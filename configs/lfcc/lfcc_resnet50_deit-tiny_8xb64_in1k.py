@@ -21,7 +21,7 @@ _base_ = [
     '../_base_/datasets/imagenet_bs64_randaug.py',
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
-    '../_base_/distill/lfcc.py',
+    '../_base_/distill/lfcc_deit_tiny_student.py',
 ]
 
 student = _base_.deit_tiny
@@ -38,36 +38,14 @@ model = dict(
     student=student,
     teacher=_base_.resnet50,
     teacher_ckpt='checkpoints/resnet50_8xb32_in1k_20210831-ea4938fc.pth',
-    student_taps=dict(
-        logits='head.layers.head',
-        stage3='backbone.layers.8',
-        stage4='backbone.layers.11'),
     teacher_taps=dict(
         logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     connectors=dict(
-        s_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
         t_stage3=dict(
             type='ConnectorSequence',
             connectors=[
                 dict(type='LowPassFilter', kernel_sizes=(2, 4)),
                 dict(type='CompactProjector', in_channels=1024,
-                     out_channels=256, grid=2),
-            ]),
-        s_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(

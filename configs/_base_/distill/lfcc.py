@@ -11,6 +11,8 @@
 #   t_stage3 / t_stage4 (teacher): [TokenToMap (token features only),
 #       LowPassFilter, CompactProjector]
 # Both projectors of a stage must give the same size (out_channels * grid^2).
+# lfcc_resnet18_student.py and lfcc_deit_tiny_student.py add the student
+# taps and chains of those two students on top of this.
 model = dict(
     type='SingleTeacherDistiller',
     distill_losses=dict(
