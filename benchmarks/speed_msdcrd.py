@@ -12,19 +12,17 @@ holds none.
 
 Targets (issue 3): MSDCRD <= 1.10 x KD per iteration and below CRD.
 """
-import argparse
 import logging
 import os.path as osp
 import statistics
 import sys
-import warnings
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from speed_utils import (machine_line, peak_memory_mib,  # noqa: E402
-                         print_table, sgd_step_fn, time_interleaved)
+from speed_utils import (machine_line, measure_cases,  # noqa: E402
+                         parse_speed_args, print_table, sgd_step_fn)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -127,24 +125,14 @@ def quartiles(times):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--rounds', type=int, default=20)
-    parser.add_argument('--warmup', type=int, default=3)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    warnings.filterwarnings('ignore', category=UserWarning)
+    args = parse_speed_args(__doc__.split('\n')[0], '--batch-size', 64,
+                            rounds=20, warmup=3)
 
     cases = build_cases(args.batch_size)
     print(f'{machine_line()}; resnet32x4 -> resnet8x4, batch '
           f'{args.batch_size}, 32x32 inputs, {args.rounds} interleaved '
           f'rounds after {args.warmup} warm-up steps', flush=True)
-    # Peak memory first: each case runs in a forked child, and a child
-    # forked after the parent has run multi-threaded torch ops can hang.
-    peaks = {name: peak_memory_mib(build) for name, build in cases.items()}
-    timings = time_interleaved(
-        cases, warmup=args.warmup, rounds=args.rounds)
+    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
     base = timings['student alone']['median']
     rows = []
     for name in cases:

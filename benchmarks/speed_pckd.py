@@ -20,18 +20,16 @@ cases; peak memory is measured separately for each case.
 
 Target (issue 4): PCKD / KD (256) <= 1.10.
 """
-import argparse
 import logging
 import os.path as osp
 import sys
-import warnings
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from speed_utils import (machine_line, peak_memory_mib,  # noqa: E402
-                         print_table, sgd_step_fn, time_interleaved)
+from speed_utils import (machine_line, measure_cases,  # noqa: E402
+                         parse_speed_args, print_table, sgd_step_fn)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -147,25 +145,15 @@ def build_cases(images=64, image_size=32):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--images', type=int, default=64)
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--rounds', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    warnings.filterwarnings('ignore', category=UserWarning)
+    args = parse_speed_args(__doc__.split('\n')[0], '--images', 64,
+                            rounds=10, warmup=2)
 
     cases = build_cases(args.images)
     pckd, kd, student = list(cases)
     print(f'{machine_line()}; resnet32x4 -> resnet8x4, {args.images} images '
           f'x {NUM_VIEWS} views, 32x32 inputs, {args.rounds} interleaved '
           f'rounds after {args.warmup} warm-up steps', flush=True)
-    # Peak memory first: it forks a child per case, and a child forked after
-    # the parent ran multi-threaded (OpenMP) torch ops hangs on its first
-    # parallel region.
-    peaks = {name: peak_memory_mib(build) for name, build in cases.items()}
-    timings = time_interleaved(cases, warmup=args.warmup, rounds=args.rounds)
+    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
     rows = []
     for name in cases:
         kind, peak = peaks[name]

@@ -7,11 +7,13 @@ backward, optimizer step). Cases are timed interleaved in one process
 and each case's peak memory is measured in a forked child process so that
 one case's allocations cannot hide another's.
 """
+import argparse
 import gc
 import multiprocessing as mp
 import os
 import statistics
 import time
+import warnings
 
 import torch
 
@@ -135,3 +137,45 @@ def machine_line():
         else f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} ' \
         'torch threads)'
     return f'torch {torch.__version__} on {device}'
+
+
+def parse_speed_args(description, size_flag, size_default, rounds=20,
+                     warmup=3):
+    """Parse a method benchmark's command line and set torch's threads.
+
+    Args:
+        description (str): The ``--help`` description.
+        size_flag (str): The batch-size flag, e.g. ``'--batch-size'``.
+        size_default (int): Its default.
+        rounds (int): Default timed rounds.
+        warmup (int): Default warm-up steps per case.
+
+    Returns:
+        argparse.Namespace: The arguments (``threads``, ``rounds``,
+        ``warmup`` and the size flag's attribute).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(size_flag, type=int, default=size_default)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=rounds)
+    parser.add_argument('--warmup', type=int, default=warmup)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings('ignore', category=UserWarning)
+    return args
+
+
+def measure_cases(cases, warmup, rounds):
+    """Peak memory of every case, then their interleaved timings.
+
+    Memory comes first: each case runs in a child forked from a parent that
+    has run no case yet (a child forked after multi-threaded kernels can
+    hang, and one forked after the timing would reuse the parent's freed
+    memory and hide its own peak).
+
+    Returns:
+        tuple: ``(peaks, timings)``: case name to ``(kind, MiB)`` of
+        :func:`peak_memory_mib`, and :func:`time_interleaved`'s result.
+    """
+    peaks = {name: peak_memory_mib(build) for name, build in cases.items()}
+    return peaks, time_interleaved(cases, warmup=warmup, rounds=rounds)
