@@ -94,7 +94,8 @@ def test_unscoped_classifier_resolves_inside_the_distiller_without_scope():
 
 @pytest.mark.parametrize('scope_line', [
     "default_scope='mmkd_contrast'",
-    "default_scope='mmpretrain'; custom_imports=dict(imports=['mmkd_contrast'])"
+    "default_scope='mmpretrain'; "
+    "custom_imports=dict(imports=['mmkd_contrast'])"
 ])
 def test_config_styles_through_the_runner_in_a_fresh_process(
         tmp_path, scope_line):

@@ -62,5 +62,3 @@ def register_mmengine_safe_globals():
             (_history_buffer_getattr, 'builtins.getattr'),
         ])
     _REGISTERED = True
-
-

@@ -30,9 +30,10 @@ class LearnableLowPassFilter(nn.Module):
     of ``x`` and of every ``L_k(x)`` (a grouped convolution, ``C`` groups of
     ``1 + len(kernel_sizes)`` input channels, computed as a sum of depthwise
     convolutions): a learnable spatial filter per channel, ``C`` times
-    cheaper than the dense convolution, with the same low-pass start. The dense convolution (the default) also mixes channels,
-    which costs ``9 * (1 + len(kernel_sizes)) * C^2`` multiply-adds per
-    pixel.
+    cheaper than the dense convolution, with the same low-pass start; the
+    LFCC configs use it. The dense convolution (the default) also mixes
+    channels, which costs ``9 * (1 + len(kernel_sizes)) * C^2``
+    multiply-adds per pixel.
 
     Args:
         in_channels (int): Channels ``C`` of the input map.

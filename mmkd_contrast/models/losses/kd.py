@@ -1,4 +1,3 @@
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -12,7 +11,8 @@ class KDLoss(nn.Module):
     `Distilling the Knowledge in a Neural Network
     <https://arxiv.org/abs/1503.02531>`_.
 
-    ``loss_weight * tau^2 * (1/B) * sum_i KL(softmax(t_i/tau) || softmax(s_i/tau))``
+    ``loss_weight * tau^2 * (1/B) * sum_i KL(p_t,i || p_s,i)`` with
+    ``p_t,i = softmax(t_i / tau)`` and ``p_s,i = softmax(s_i / tau)``.
 
     Args:
         tau (float): Temperature. Defaults to 4.0.

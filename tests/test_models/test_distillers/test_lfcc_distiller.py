@@ -216,7 +216,8 @@ def test_init_weights_keeps_the_low_pass_start():
         model.student.head.fc.weight.fill_(7.0)
     model.init_weights()
     assert not (model.student.head.fc.weight == 7.0).all()
-    x = {'stage3': torch.randn(2, 16, 7, 7), 'stage4': torch.randn(2, 32, 4, 4)}
+    x = {'stage3': torch.randn(2, 16, 7, 7),
+         'stage4': torch.randn(2, 32, 4, 4)}
     for stage in STAGES:
         learnable = model.connectors[f's_{stage}'][0]
         torch.testing.assert_close(
@@ -291,6 +292,7 @@ def test_every_lfcc_config_builds_and_wires_both_paths(config):
         assert type(chains['z_t'][-2]) is LowPassFilter
         assert isinstance(chains['z_s'][-1], CompactProjector)
         assert isinstance(chains['z_t'][-1], CompactProjector)
+
 
 def test_quickstart_config_builds_and_the_vit_teacher_loads(
         vit_teacher_ckpt):

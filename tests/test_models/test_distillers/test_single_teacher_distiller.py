@@ -185,8 +185,9 @@ def test_shape_mismatch_at_first_batch_names_everything():
     with pytest.raises(ValueError) as err:
         model(inputs, samples, mode='loss')
     message = str(err.value)
-    for part in ("'kd'", 'KDLoss', "tap 'student.logits'", "tap 'teacher.feat'",
-                 "connector 't_proj'", '(4, 10)', '(4, 12)'):
+    for part in ("'kd'", 'KDLoss', "tap 'student.logits'",
+                 "tap 'teacher.feat'", "connector 't_proj'", '(4, 10)',
+                 '(4, 12)'):
         assert part in message, (part, message)
 
 
