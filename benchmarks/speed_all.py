@@ -44,8 +44,7 @@ import torch
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from speed_utils import (machine_line, peak_memory_mib,  # noqa: E402
-                         time_interleaved)
+from speed_utils import machine_line, measure_cases  # noqa: E402
 
 # A setting: its cases (name -> build function), in table order, and the
 # (setting key, case name) of its student-alone and KD references.
@@ -393,23 +392,19 @@ def main(argv=None):
         print(f'!! {note}', flush=True)
     cases = {(s.key, name): build for s in settings
              for name, build in s.cases.items()}
-    # Peak memory first, from a parent that has run no case yet: a child
-    # forked after the timing would start with the parent's freed but still
-    # mapped memory and reuse it without growing, hiding its own peak.
-    peaks, kind = {}, None
-    if not args.no_memory:
-        for key, build in cases.items():
-            kind, peaks[key] = peak_memory_mib(build)
-            print(f'peak memory {key[0]}/{key[1]}: {peaks[key]:.0f} MiB',
-                  flush=True)
+    print(f'{machine_line()}; {len(cases)} cases, {args.rounds} interleaved '
+          f'rounds after {args.warmup} warm-up steps each', flush=True)
+    measured, timings = measure_cases(cases, args.warmup, args.rounds,
+                                      memory=not args.no_memory)
+    peaks = {key: mib for key, (_, mib) in measured.items()}
+    kind = next((k for k, _ in measured.values()), None)
+    # After the memory phase, whose children must fork from a parent that
+    # has run nothing yet.
     if any(s.key == 'crd_loss' for s in settings) and peer_available():
         ours, peer = crd_loss_cases()[1]()
         print(f'CRD loss values on identical first calls: this project '
               f'{ours:.6f}, {PEER} (eps=0) {peer:.6f} (relative difference '
               f'{abs(ours - peer) / abs(peer):.1e})', flush=True)
-    print(f'{machine_line()}; {len(cases)} cases, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps each', flush=True)
-    timings = time_interleaved(cases, warmup=args.warmup, rounds=args.rounds)
     medians = {key: t['median'] for key, t in timings.items()}
     os.makedirs(args.out_dir, exist_ok=True)
     stem = osp.join(args.out_dir, 'speed_all')

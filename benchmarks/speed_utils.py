@@ -165,7 +165,7 @@ def parse_speed_args(description, size_flag, size_default, rounds=20,
     return args
 
 
-def measure_cases(cases, warmup, rounds):
+def measure_cases(cases, warmup, rounds, memory=True):
     """Peak memory of every case, then their interleaved timings.
 
     Memory comes first: each case runs in a child forked from a parent that
@@ -173,9 +173,21 @@ def measure_cases(cases, warmup, rounds):
     hang, and one forked after the timing would reuse the parent's freed
     memory and hide its own peak).
 
+    Args:
+        cases (dict): Case name (a string or a tuple of strings) to its
+            build function.
+        warmup (int): Untimed steps per case.
+        rounds (int): Timed interleaved rounds.
+        memory (bool): Measure peak memory. Defaults to True.
+
     Returns:
         tuple: ``(peaks, timings)``: case name to ``(kind, MiB)`` of
-        :func:`peak_memory_mib`, and :func:`time_interleaved`'s result.
+        :func:`peak_memory_mib` (empty without ``memory``), and
+        :func:`time_interleaved`'s result.
     """
-    peaks = {name: peak_memory_mib(build) for name, build in cases.items()}
+    peaks = {}
+    for name, build in cases.items() if memory else ():
+        peaks[name] = peak_memory_mib(build)
+        label = '/'.join(name) if isinstance(name, tuple) else name
+        print(f'peak memory {label}: {peaks[name][1]:.0f} MiB', flush=True)
     return peaks, time_interleaved(cases, warmup=warmup, rounds=rounds)

@@ -37,7 +37,8 @@ def per_channel_reference(x, kernel_sizes, weight, bias):
                             for dj in range(3):
                                 y, z = i + di - 1, j + dj - 1
                                 if 0 <= y < h and 0 <= z < w:
-                                    total += float(weight[ch, m, di, dj].detach()) * \
+                                    w_ij = weight[ch, m, di, dj].detach()
+                                    total += float(w_ij) * \
                                         float(comp[n, ch, y, z])
                     out[n, ch, i, j] = total
     return out
