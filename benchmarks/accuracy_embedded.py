@@ -39,28 +39,26 @@ Outputs (under ``--out-dir``, default ``work_dirs/benchmarks/accuracy``):
 """
 import argparse
 import csv
-import glob
-import hashlib
 import io
 import json
 import os
 import os.path as osp
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = osp.join(ROOT, 'configs')
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import accuracy_common as common  # noqa: E402
+from accuracy_common import (CONFIGS, TEACHER_SEED,  # noqa: E402,F401
+                             config_digest, ensure_teacher, format_mean_std,
+                             last_top1, slug, teacher_stamp, train)
 
 SUBSET_PER_CLASS = 50
 EPOCHS = 40
 SEEDS = (0, 1, 2)
 NUM_CLASSES = 10
-TEACHER_SEED = 0
 # CRD's negatives per bank row, as in the paper's CIFAR-100 runs.
 CRD_NEGATIVE_RATIO = 16384 / 50000
 
@@ -137,9 +135,7 @@ def parse_args(argv=None):
 def select_seeds(quick, seeds=None):
     """The seeds of the protocol: ``seeds`` if given, else seed 0 alone
     with ``quick``, else all of :data:`SEEDS`."""
-    if seeds:
-        return tuple(seeds)
-    return (0, ) if quick else SEEDS
+    return common.select_seeds(quick, seeds, SEEDS)
 
 
 def select_methods(names=None):
@@ -147,10 +143,6 @@ def select_methods(names=None):
     if not names:
         return list(METHODS)
     return [m for m in METHODS if m.name == BASELINE or m.name in names]
-
-
-def slug(name):
-    return ''.join(c if c.isalnum() else '_' for c in name.lower())
 
 
 def protocol_options(method, seed, teacher_ckpt=None,
@@ -192,98 +184,6 @@ def protocol_options(method, seed, teacher_ckpt=None,
     return options
 
 
-def last_top1(work_dir):
-    """Top-1 of the last validation of the newest run in ``work_dir``."""
-    logs = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not logs:
-        raise RuntimeError(f'no scalars.json under {work_dir}')
-    top1 = None
-    with open(logs[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            if 'accuracy/top1' in record:
-                top1 = record['accuracy/top1']
-    if top1 is None:
-        raise RuntimeError(f'no accuracy/top1 in {logs[-1]}')
-    return top1
-
-
-def train(config, work_dir, options, threads):
-    """Run ``tools/train.py`` on ``configs/<config>``; return
-    ``(top-1, wall seconds, CPU seconds)``. The run's output goes to
-    ``train.log`` in ``work_dir``."""
-    if osp.isdir(work_dir):
-        shutil.rmtree(work_dir)
-    os.makedirs(work_dir)
-    cmd = [
-        sys.executable, osp.join(ROOT, 'tools', 'train.py'),
-        osp.join(CONFIGS, config), '--work-dir', work_dir, '--cfg-options',
-        *options
-    ]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    start = time.time()
-    with open(osp.join(work_dir, 'train.log'), 'w') as log:
-        log.write(' '.join(cmd) + '\n')
-        log.flush()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-        # wait4 gives this child's own CPU time, also with --jobs > 1.
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.time() - start
-    cpu_seconds = usage.ru_utime + usage.ru_stime
-    if proc.returncode != 0:
-        with open(osp.join(work_dir, 'train.log')) as f:
-            tail = f.read()[-4000:]
-        raise RuntimeError(f'training failed ({proc.returncode}): '
-                           f'{" ".join(cmd)}\n{tail}')
-    return last_top1(work_dir), seconds, cpu_seconds
-
-
-def config_digest(config):
-    """SHA-1 of the resolved ``configs/<config>`` (bases included), so
-    that a cached teacher is retrained when its config changes."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(CONFIGS, config)).to_dict()
-    text = json.dumps(cfg, sort_keys=True, default=repr)
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-def ensure_teacher(teacher, teacher_dir, threads):
-    """Train ``teacher`` once; return ``(checkpoint, top-1)``. A teacher
-    whose ``teacher.json`` and checkpoint exist, trained from the same
-    resolved config, is reused."""
-    work_dir = osp.abspath(osp.join(teacher_dir, teacher.key))
-    record_file = osp.join(work_dir, 'teacher.json')
-    digest = config_digest(teacher.config)
-    if osp.isfile(record_file):
-        with open(record_file) as f:
-            record = json.load(f)
-        if osp.isfile(record['checkpoint']) and record.get(
-                'config_sha1') == digest:
-            print(f'==> teacher {teacher.label}: reusing '
-                  f'{record["checkpoint"]} (top-1 {record["top1"]:.2f})',
-                  flush=True)
-            return record['checkpoint'], record['top1']
-    print(f'==> teacher {teacher.label}: training {teacher.config}',
-          flush=True)
-    top1, seconds, cpu_seconds = train(
-        teacher.config, work_dir, [f'randomness.seed={TEACHER_SEED}'],
-        threads)
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
-    record = dict(config=teacher.config, config_sha1=digest,
-                  checkpoint=checkpoint, top1=top1, seconds=seconds,
-                  cpu_seconds=cpu_seconds)
-    with open(record_file, 'w') as f:
-        json.dump(record, f, indent=1)
-    print(f'    teacher {teacher.label}: top-1 {top1:.2f} ({seconds:.0f} s, '
-          f'CPU {cpu_seconds:.0f} s)', flush=True)
-    return checkpoint, top1
-
-
 def summarize(results, methods):
     """Mean, std and gain over the student alone of each method.
 
@@ -314,10 +214,6 @@ def summarize(results, methods):
                  gain=None if base_mean is None else mean - base_mean,
                  top1=values))
     return rows
-
-
-def format_mean_std(mean, std):
-    return f'{mean:.2f}' if std is None else f'{mean:.2f} ± {std:.2f}'
 
 
 def format_gain(gain, name):
@@ -375,14 +271,6 @@ def protocol_line(seeds, subset_per_class=SUBSET_PER_CLASS, epochs=EPOCHS):
             f'images per digit ({NUM_CLASSES * subset_per_class} images), '
             f'{epochs} epochs, test on 1,000 images; teachers on the full '
             f'4,000-image training split; seeds {list(seeds)}')
-
-
-def teacher_stamp(teacher_ckpt):
-    """``'<checkpoint>@<mtime>'``: a finished run is reused only with the
-    very teacher it was distilled from."""
-    if teacher_ckpt is None:
-        return None
-    return f'{teacher_ckpt}@{osp.getmtime(teacher_ckpt):.0f}'
 
 
 def run_one(method, seed, teacher_ckpt, out_dir, threads, reuse):
