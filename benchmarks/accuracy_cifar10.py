@@ -80,7 +80,7 @@ METHODS = [
            _R8, BASELINE, None, 1.6),
     Method('CRD', f'benchmarks/crd_resnet20_resnet8_{_SUFFIX}', 'resnet20',
            _R8, BASELINE, 'KD', 1.7),
-    Method('CRD+KD', f'benchmarks/crd-kd_resnet20_resnet8_{_SUFFIX}',
+    Method('CRD+KD', f'benchmarks/crd+kd_resnet20_resnet8_{_SUFFIX}',
            'resnet20', _R8, BASELINE, 'KD', 1.7),
     Method('MSDCRD', f'benchmarks/msdcrd_resnet20_resnet8_{_SUFFIX}',
            'resnet20', _R8, BASELINE, 'KD', 1.7),
