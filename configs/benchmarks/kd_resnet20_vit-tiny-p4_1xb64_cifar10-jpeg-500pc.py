@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/cifar10/resnet20.py',
     '../_base_/models/cifar10/vit_tiny_p4.py',
     '../_base_/datasets/cifar10_jpeg_500pc_bs64.py',
-    '../_base_/schedules/cifar10_adamw_15e.py',
+    '../_base_/schedules/cifar10_adamw_10e.py',
     '../_base_/default_runtime.py',
 ]
 
