@@ -157,7 +157,7 @@ def test_end_to_end_on_tiny_jpegs(tmp_path, capsys):
     out = tmp_path / 'out'
     argv = ['--data-root', str(data), '--out-dir', str(out), '--methods',
             'KD', '--per-class', '2', '--epochs', '1', '--teacher-epochs',
-            '1', '--seeds', '0']
+            '1', '--seeds', '0', '--jobs', '2']
     assert acc.main(argv) == 0
     text = capsys.readouterr().out
     assert '[1/2 done]' in text and '[2/2 done]' in text and 'ETA' in text
