@@ -217,6 +217,18 @@ class SingleTeacherDistiller(BaseModel):
                         f"distill loss '{loss_name}' "
                         f'({type(loss).__name__}): argument {arg!r} has no '
                         f'tap mapped to it in loss_inputs.{loss_name}')
+            # Optional arguments that the loss's own settings make required
+            # (e.g. CRDLoss's labels for class-aware negatives).
+            needs = getattr(loss, 'required_inputs', None)
+            for arg, why in (needs() if callable(needs) else {}).items():
+                if arg not in mapping:
+                    hint = (f"{arg}='data.gt_label'"
+                            if arg == 'labels' else f'{arg}=<source>')
+                    raise KeyError(
+                        f"distill loss '{loss_name}' "
+                        f'({type(loss).__name__}): {why}, so it needs '
+                        f'argument {arg!r}; add {hint} to '
+                        f'loss_inputs.{loss_name}')
             resolved[loss_name] = {}
             for arg, source in mapping.items():
                 if arg not in params and not accepts_kwargs:
