@@ -1,5 +1,6 @@
-# Quickstart: the student distilled from the teacher with PCKD (released
-# weights). Each image gives its four rotated views (0/90/180/270 degrees,
+# Quickstart: the student distilled from the teacher with PCKD, the objective
+# the authors released (CE + 0.05 * L_CC + L_CA + 20 * L_FA, no KD term; see
+# _base_/distill/pckd.py). Each image gives its four rotated views (0/90/180/270 degrees,
 # each randomly cropped like the baseline; no flip, as for every MNIST run
 # here), so a batch is 64 images = 256 samples. The 4-epoch schedule previews
 # like the 240-epoch one: the threshold ends at 3.31. The feature widths
