@@ -91,7 +91,8 @@ def epoch_hub():
 
 # ------------------------------------------------------------ references
 def reference_cc(u_s, u_t, labels, weight, tau=4.0, tau_b=0.07):
-    """L_CC of METHODS.md §4 as loops over anchors, in float64."""
+    """L_CC (docs/pckd.md, "The formulas") as loops over anchors, in
+    float64."""
     anchors = [(u.detach().double(), int(y)) for u, y in zip(u_s, labels)]
     anchors += [(u.detach().double(), int(y)) for u, y in zip(u_t, labels)]
     num = len(labels)
