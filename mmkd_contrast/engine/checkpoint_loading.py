@@ -40,13 +40,18 @@ class CheckpointError(ValueError):
 
 
 def _torch_reason(err):
-    """The informative tail of a torch loading error, on one line."""
+    """The informative part of a torch loading error, on one line (torch's
+    weights-only message wraps it in generic advice paragraphs)."""
     text = str(err)
     marker = 'WeightsUnpickler error:'
     if marker in text:
         text = text[text.index(marker) + len(marker):]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reason = lines[0] if lines else ''
+    generic = ('Weights only load failed', 'Check the documentation',
+               'Please file an issue')
+    paragraphs = [p.strip() for p in text.split('\n\n') if p.strip()]
+    useful = [p for p in paragraphs if not p.startswith(generic)]
+    reason = (useful or paragraphs or [''])[0].splitlines()
+    reason = reason[0].strip() if reason else ''
     return f'{type(err).__name__}: {reason}' if reason else \
         type(err).__name__
 
