@@ -10,7 +10,8 @@ from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmkd_contrast.engine.checkpoint_loading import (load_checkpoint_file,
+from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
+                                                     load_checkpoint_file,
                                                      state_dict_of)
 from mmkd_contrast.registry import MODELS
 from ..recorders import TapRecorder, freeze
@@ -174,12 +175,16 @@ class SingleTeacherDistiller(BaseModel):
         if '://' not in filename and not osp.isfile(filename):
             raise FileNotFoundError(
                 f'teacher_ckpt: checkpoint file not found: {filename}')
-        if '://' in filename:
-            # Remote schemes run weights-only (register_weights_only_loaders)
-            ckpt = _load_checkpoint(filename, map_location='cpu')
-        else:
-            ckpt = load_checkpoint_file(filename, map_location='cpu')
-        state_dict = state_dict_of(ckpt, filename)
+        try:
+            if '://' in filename:
+                # Remote schemes load weights-only too
+                # (register_weights_only_loaders).
+                ckpt = _load_checkpoint(filename, map_location='cpu')
+            else:
+                ckpt = load_checkpoint_file(filename, map_location='cpu')
+            state_dict = state_dict_of(ckpt, filename)
+        except CheckpointError as err:
+            raise CheckpointError(f'teacher_ckpt: {err}') from err
         state_dict = {
             k[len('module.'):] if k.startswith('module.') else k: v
             for k, v in state_dict.items()
