@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmengine.logging import MessageHub, print_log
 
 from mmkd_contrast.registry import MODELS
+from .hyperparam_check import check_hyperparams
 from .single_teacher_distiller import (SingleTeacherDistiller, _shape,
                                        build_in_scope)
 
@@ -151,6 +152,9 @@ class PCKDDistiller(SingleTeacherDistiller):
                  preview=None,
                  data_preprocessor=None,
                  init_cfg=None):
+        check_hyperparams(distill_losses, 'model.distill_losses')
+        check_hyperparams(connectors, 'model.connectors')
+        check_hyperparams(dict(preview=preview), 'model')
         if (isinstance(data_preprocessor, dict)
                 and data_preprocessor.get('type') in MULTI_VIEW_PREPROCESSORS
                 and isinstance(student, dict)
