@@ -6,7 +6,9 @@ checkpoint, with a matching mmpretrain config.
 writes ``OUT.pth`` (the student's ``state_dict`` and plain metadata; it
 loads with ``torch.load(..., weights_only=True)`` and needs no plugin) and
 ``OUT.py`` (the student model config with the data preprocessor used during
-distillation, ``default_scope='mmpretrain'``). If the student uses only
+distillation, in the student's own scope: ``default_scope='mmpretrain'``,
+or ``'mmseg'`` / ``'mmdet'`` for a student whose type names that package).
+If the student uses only
 mmpretrain modules, plain mmpretrain rebuilds and loads it, e.g.
 ``mmpretrain.get_model('OUT.py', pretrained='OUT.pth')``; a student built on
 this project's CIFAR backbones needs ``custom_imports`` of
@@ -90,27 +92,51 @@ def student_config(cfg):
         # Training fed several views per image; the exported student sees
         # one, which the multi-view preprocessor's parent handles alike.
         data_pre['type'] = 'ClsDataPreprocessor'
+    scope = student_scope(student)
     student.pop('_scope_', None)
-    out = dict(model=student, default_scope='mmpretrain')
-    if not _only_mmpretrain(student):
+    out = dict(model=student, default_scope=scope)
+    if not _only_package(student, scope):
         out['custom_imports'] = dict(
             imports=['mmkd_contrast'], allow_failed_imports=False)
     return Config(out)
 
 
-def _only_mmpretrain(cfg):
-    """Whether every ``type`` in ``cfg`` is registered in mmpretrain."""
-    from mmpretrain.registry import MODELS
+def student_scope(student):
+    """The scope the exported student config keeps: its ``_scope_``, else
+    the package its type names (``mmseg.EncoderDecoder``: ``mmseg``), else
+    ``mmpretrain``."""
+    from mmkd_contrast.models.distillers.single_teacher_distiller import \
+        package_scope
+    scope = student.get('_scope_') or package_scope(student, 'mmpretrain')
+    return 'mmpretrain' if scope == 'mmkd_contrast' else scope
+
+
+def _registered(name, scope):
+    """Whether ``name`` resolves in the models registry of ``scope``."""
+    from mmengine.registry import MODELS
+    registry = MODELS.root._search_child(scope)
+    if registry is not None:
+        registry.import_from_location()  # fill it: e.g. mmseg.models
+    while registry is not None:
+        if name in registry.module_dict:
+            return True
+        registry = registry.parent
+    return False
+
+
+def _only_package(cfg, scope):
+    """Whether every ``type`` in ``cfg`` builds in ``scope`` without this
+    plugin."""
     if isinstance(cfg, (dict, ConfigDict)):
         kind = cfg.get('type')
         if isinstance(kind, str):
-            name = kind.split('.')[-1]
-            if kind.startswith('mmkd_contrast.') or \
-                    name not in MODELS.module_dict:
+            if kind.startswith('mmkd_contrast.'):
                 return False
-        return all(_only_mmpretrain(v) for v in cfg.values())
+            if '.' not in kind and not _registered(kind, scope):
+                return False
+        return all(_only_package(v, scope) for v in cfg.values())
     if isinstance(cfg, (list, tuple)):
-        return all(_only_mmpretrain(v) for v in cfg)
+        return all(_only_package(v, scope) for v in cfg)
     return True
 
 
