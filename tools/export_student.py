@@ -73,10 +73,11 @@ def student_state_dict(state_dict):
 
 
 def student_config(cfg):
-    """A plain mmpretrain config for the student of distiller config
-    ``cfg``: the student model with the data preprocessor used during
-    distillation. Dataset settings are left out: they may name this
-    project's datasets, which plain mmpretrain cannot build."""
+    """A plain config for the student of distiller config ``cfg``, in the
+    student's own scope (:func:`student_scope`): the student model with the
+    data preprocessor used during distillation. Dataset settings are left
+    out: they may name this project's datasets, which plain mmpretrain
+    cannot build."""
     model_cfg = cfg.model
     if 'student' not in model_cfg:
         raise KeyError(f'{cfg.filename}: model has no "student"; is it a '
@@ -95,7 +96,7 @@ def student_config(cfg):
     scope = student_scope(student)
     student.pop('_scope_', None)
     out = dict(model=student, default_scope=scope)
-    if not _only_package(student, scope):
+    if _needs_plugin(student):
         out['custom_imports'] = dict(
             imports=['mmkd_contrast'], allow_failed_imports=False)
     return Config(out)
@@ -111,33 +112,26 @@ def student_scope(student):
     return 'mmpretrain' if scope == 'mmkd_contrast' else scope
 
 
-def _registered(name, scope):
-    """Whether ``name`` resolves in the models registry of ``scope``."""
-    from mmengine.registry import MODELS
-    registry = MODELS.root._search_child(scope)
-    if registry is not None:
-        registry.import_from_location()  # fill it: e.g. mmseg.models
-    while registry is not None:
-        if name in registry.module_dict:
-            return True
-        registry = registry.parent
-    return False
+def _ours():
+    """Every name registered by this plugin (in any of its registries)."""
+    from mmkd_contrast import registry
+    return set().union(*(getattr(registry, name).module_dict
+                         for name in registry.__all__))
 
 
-def _only_package(cfg, scope):
-    """Whether every ``type`` in ``cfg`` builds in ``scope`` without this
-    plugin."""
+def _needs_plugin(cfg, ours=None):
+    """Whether some ``type`` in ``cfg`` needs this plugin to build: it is
+    scoped ``mmkd_contrast.`` or names one of the plugin's classes."""
+    ours = _ours() if ours is None else ours
     if isinstance(cfg, (dict, ConfigDict)):
         kind = cfg.get('type')
-        if isinstance(kind, str):
-            if kind.startswith('mmkd_contrast.'):
-                return False
-            if '.' not in kind and not _registered(kind, scope):
-                return False
-        return all(_only_package(v, scope) for v in cfg.values())
+        if isinstance(kind, str) and (kind.startswith('mmkd_contrast.') or
+                                      kind in ours):
+            return True
+        return any(_needs_plugin(v, ours) for v in cfg.values())
     if isinstance(cfg, (list, tuple)):
-        return all(_only_package(v, scope) for v in cfg)
-    return True
+        return any(_needs_plugin(v, ours) for v in cfg)
+    return False
 
 
 def export(config, checkpoint, out, cfg_options=None):
