@@ -7,6 +7,7 @@ with the reason, never passed.
 import importlib
 import importlib.util
 import os.path as osp
+from contextlib import contextmanager
 
 import pytest
 import torch
@@ -41,6 +42,22 @@ def skip_module_without(package):
     if reason:
         pytest.skip(f'real {package} models: {reason}; {HOW}',
                     allow_module_level=True)
+
+
+@contextmanager
+def kept_global_state():
+    """Undo what a Runner of another package leaves behind for later tests:
+    its default scope (``mmseg``, ``mmdet``) as the current one, and its
+    visualizer as the instance named ``visualizer``."""
+    from mmengine.registry import DefaultScope
+    from mmengine.visualization import Visualizer
+    saved = {cls: cls._instance_dict.copy()
+             for cls in (DefaultScope, Visualizer)}
+    try:
+        yield
+    finally:
+        for cls, instances in saved.items():
+            cls._instance_dict = instances
 
 
 def save_teacher_checkpoint(model_cfg, path):

@@ -17,8 +17,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from ecosystem_helpers import (ROOT, load_export_tool, reload_exported,
-                               save_teacher_checkpoint, skip_module_without)
+from ecosystem_helpers import (ROOT, kept_global_state, load_export_tool,
+                               reload_exported, save_teacher_checkpoint,
+                               skip_module_without)
 
 skip_module_without('mmdet')
 
@@ -28,6 +29,14 @@ from mmengine.runner import Runner  # noqa: E402
 import mmkd_contrast  # noqa: E402,F401
 
 CONFIGS = osp.join(ROOT, 'configs', 'mmdet')
+
+
+@pytest.fixture(autouse=True)
+def _kept_global_state():
+    with kept_global_state():
+        yield
+
+
 PAIR = 'retinanet-r101_retinanet-r50_fpn_1x_coco.py'
 
 

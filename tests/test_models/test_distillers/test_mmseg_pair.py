@@ -13,8 +13,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from ecosystem_helpers import (ROOT, load_export_tool, reload_exported,
-                               save_teacher_checkpoint, skip_module_without)
+from ecosystem_helpers import (ROOT, kept_global_state, load_export_tool,
+                               reload_exported, save_teacher_checkpoint,
+                               skip_module_without)
 
 skip_module_without('mmseg')
 
@@ -24,6 +25,14 @@ from mmengine.runner import Runner  # noqa: E402
 import mmkd_contrast  # noqa: E402,F401
 
 CONFIGS = osp.join(ROOT, 'configs', 'mmseg')
+
+
+@pytest.fixture(autouse=True)
+def _kept_global_state():
+    with kept_global_state():
+        yield
+
+
 PAIR = 'pspnet-r101-d8_pspnet-r18-d8_4xb2-80k_cityscapes-512x1024.py'
 
 
