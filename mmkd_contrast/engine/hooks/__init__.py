@@ -1,3 +1,9 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .checkpoint_match_hook import CheckpointMatchHook, CheckpointMismatchError
 from .random_state_hook import RandomStateHook
+from .train_data_check_hook import TrainDataCheckHook
 
-__all__ = ['RandomStateHook']
+__all__ = [
+    'AtomicCheckpointHook', 'CheckpointMatchHook', 'CheckpointMismatchError',
+    'RandomStateHook', 'TrainDataCheckHook'
+]
