@@ -42,7 +42,9 @@ setup(
     # torch/mmcv are left to the user (CUDA or CPU build, mmcv or mmcv-lite).
     install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require={
-        'mim': parse_requirements('requirements/mminstall.txt'),
+        'mim': parse_requirements('requirements/mmcv.txt') +
+        parse_requirements('requirements/mminstall.txt'),
+        'ecosystem': parse_requirements('requirements/ecosystem.txt'),
         'tests': parse_requirements('requirements/tests.txt'),
     },
     zip_safe=False)

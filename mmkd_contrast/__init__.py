@@ -1,4 +1,6 @@
 """mmkd_contrast: contrastive knowledge distillation for OpenMMLab."""
+import importlib.util
+import sys
 import warnings
 
 # mmcv-lite has no compiled ops; mmpretrain's import of mmcv's transformer
@@ -32,6 +34,31 @@ def _check_versions(supported=_SUPPORTED):
 
 
 _check_versions()
+
+
+def _set_aside_unimportable_mmdet():
+    """Keep an installed mmdet that refuses this mmcv from breaking us.
+
+    mmpretrain imports mmdet's ResNet when mmdet is installed and catches
+    only ``ImportError``, while mmdet asserts its mmcv range (< 2.2.0) at
+    import. When that assertion fails, ``sys.modules['mmdet'] = None`` makes
+    every later ``import mmdet`` an ``ImportError``, which mmpretrain
+    handles; mmdet itself was unusable in this environment anyway.
+    """
+    if 'mmdet' in sys.modules or importlib.util.find_spec('mmdet') is None:
+        return
+    try:
+        import mmdet  # noqa: F401
+    except AssertionError as err:
+        sys.modules['mmdet'] = None
+        warnings.warn(
+            f'mmdet is installed but does not import with mmcv '
+            f'{mmcv.__version__} ({err}); mmkd_contrast continues without '
+            'it. Install mmcv 2.1 (full mmcv for mmdet.models) to use mmdet.',
+            UserWarning)
+
+
+_set_aside_unimportable_mmdet()
 
 # Our registries fall back to mmpretrain's, which fill only when mmpretrain's
 # modules are imported; make sure they are, whichever way we were imported.

@@ -10,6 +10,13 @@ optimizers) is found through the parents.
 ``locations`` lets mmengine import the modules that fill a registry the first
 time a name is looked up, so configs work without importing the package
 first.
+
+Each registry is also listed among the children of mmengine's root registry
+of its kind. mmengine resolves a scoped name (``mmkd_contrast.KDLoss``) from
+another package's registry (mmseg's, mmdet's, the root's) only by looking
+among the root's direct children; being a grandchild through mmpretrain
+would leave the plugin's names unresolvable under ``default_scope='mmseg'``,
+``'mmdet'`` or no default scope.
 """
 from mmengine.registry import Registry
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
@@ -48,7 +55,10 @@ SCOPE = 'mmkd_contrast'
 
 
 def _child(name, parent, locations):
-    return Registry(name, parent=parent, scope=SCOPE, locations=locations)
+    registry = Registry(name, parent=parent, scope=SCOPE, locations=locations)
+    # Lookup only: the parent stays mmpretrain's registry.
+    parent.root.children.setdefault(SCOPE, registry)
+    return registry
 
 
 # engine

@@ -6,7 +6,9 @@ checkpoint, with a matching mmpretrain config.
 writes ``OUT.pth`` (the student's ``state_dict`` and plain metadata; it
 loads with ``torch.load(..., weights_only=True)`` and needs no plugin) and
 ``OUT.py`` (the student model config with the data preprocessor used during
-distillation, ``default_scope='mmpretrain'``). If the student uses only
+distillation, in the student's own scope: ``default_scope='mmpretrain'``,
+or ``'mmseg'`` / ``'mmdet'`` for a student whose type names that package).
+If the student uses only
 mmpretrain modules, plain mmpretrain rebuilds and loads it, e.g.
 ``mmpretrain.get_model('OUT.py', pretrained='OUT.pth')``; a student built on
 this project's CIFAR backbones needs ``custom_imports`` of
@@ -90,10 +92,11 @@ def student_state_dict(state_dict):
 
 
 def student_config(cfg):
-    """A plain mmpretrain config for the student of distiller config
-    ``cfg``: the student model with the data preprocessor used during
-    distillation. Dataset settings are left out: they may name this
-    project's datasets, which plain mmpretrain cannot build."""
+    """A plain config for the student of distiller config ``cfg``, in the
+    student's own scope (:func:`student_scope`): the student model with the
+    data preprocessor used during distillation. Dataset settings are left
+    out: they may name this project's datasets, which plain mmpretrain
+    cannot build."""
     model_cfg = cfg.model
     if 'student' not in model_cfg:
         raise KeyError(f'{cfg.filename}: model has no "student"; is it a '
@@ -109,28 +112,45 @@ def student_config(cfg):
         # Training fed several views per image; the exported student sees
         # one, which the multi-view preprocessor's parent handles alike.
         data_pre['type'] = 'ClsDataPreprocessor'
+    scope = student_scope(student)
     student.pop('_scope_', None)
-    out = dict(model=student, default_scope='mmpretrain')
-    if not _only_mmpretrain(student):
+    out = dict(model=student, default_scope=scope)
+    if _needs_plugin(student):
         out['custom_imports'] = dict(
             imports=['mmkd_contrast'], allow_failed_imports=False)
     return Config(out)
 
 
-def _only_mmpretrain(cfg):
-    """Whether every ``type`` in ``cfg`` is registered in mmpretrain."""
-    from mmpretrain.registry import MODELS
+def student_scope(student):
+    """The scope the exported student config keeps: its ``_scope_``, else
+    the package its type names (``mmseg.EncoderDecoder``: ``mmseg``), else
+    ``mmpretrain``."""
+    from mmkd_contrast.models.distillers.single_teacher_distiller import \
+        package_scope
+    scope = student.get('_scope_') or package_scope(student, 'mmpretrain')
+    return 'mmpretrain' if scope == 'mmkd_contrast' else scope
+
+
+def _ours():
+    """Every name registered by this plugin (in any of its registries)."""
+    from mmkd_contrast import registry
+    return set().union(*(getattr(registry, name).module_dict
+                         for name in registry.__all__))
+
+
+def _needs_plugin(cfg, ours=None):
+    """Whether some ``type`` in ``cfg`` needs this plugin to build: it is
+    scoped ``mmkd_contrast.`` or names one of the plugin's classes."""
+    ours = _ours() if ours is None else ours
     if isinstance(cfg, (dict, ConfigDict)):
         kind = cfg.get('type')
-        if isinstance(kind, str):
-            name = kind.split('.')[-1]
-            if kind.startswith('mmkd_contrast.') or \
-                    name not in MODELS.module_dict:
-                return False
-        return all(_only_mmpretrain(v) for v in cfg.values())
+        if isinstance(kind, str) and (kind.startswith('mmkd_contrast.') or
+                                      kind in ours):
+            return True
+        return any(_needs_plugin(v, ours) for v in cfg.values())
     if isinstance(cfg, (list, tuple)):
-        return all(_only_mmpretrain(v) for v in cfg)
-    return True
+        return any(_needs_plugin(v, ours) for v in cfg)
+    return False
 
 
 def _same_file(a, b):

@@ -15,15 +15,20 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 
+# num_workers=0 needs persistent_workers=False: mmpretrain's own entry
+# point (mim train mmpretrain CONFIG) defaults it to True, which torch
+# refuses without workers.
 train_dataloader = dict(
     batch_size=64,
     num_workers=0,
+    persistent_workers=False,
     dataset=dict(type=dataset_type, split='train', pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
     batch_size=200,
     num_workers=0,
+    persistent_workers=False,
     dataset=dict(type=dataset_type, split='test', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )

@@ -1,7 +1,8 @@
 import inspect
 import logging
 import os.path as osp
-from typing import Dict, List, Optional
+from importlib import import_module
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
@@ -15,16 +16,53 @@ from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
                                                      state_dict_of)
 from mmkd_contrast.registry import MODELS
 from ..recorders import TapRecorder, freeze
+from .data_fields import read_data_field
 from .hyperparam_check import check_hyperparams
 
-DATA_FIELDS = ('gt_label', 'sample_idx')
+# Scopes whose nested unscoped types resolve in ours (which falls back to
+# mmpretrain's registry), so that an ``mmpretrain.ImageClassifier`` may hold
+# this project's CIFAR backbones.
+OWN_SCOPES = ('mmkd_contrast', 'mmpretrain')
 
 
-def build_in_scope(cfg):
-    """Build ``cfg`` with ``mmkd_contrast`` as the default scope, so that
-    nested unscoped types (an ``ImageClassifier`` whose backbone is a
-    ``CIFARResNet``) resolve here first, then in mmpretrain."""
-    with DefaultScope.overwrite_default_scope('mmkd_contrast'):
+def package_scope(cfg, default='mmkd_contrast'):
+    """The scope in which config ``cfg`` builds.
+
+    A type that names another package (``mmseg.EncoderDecoder``,
+    ``mmdet.RetinaNet``) builds in that package's scope, so that its nested
+    unscoped types (``ResNetV1c``, ``FCNHead``, ``SegDataPreProcessor``)
+    resolve in that package's registries and not in ours or mmpretrain's.
+    Anything else builds in ``default``.
+
+    Args:
+        cfg (dict): A model config.
+        default (str): The scope of a type that names no other package.
+
+    Returns:
+        str: A scope name.
+    """
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    if not isinstance(kind, str) or '.' not in kind:
+        return default
+    scope = kind.split('.', 1)[0]
+    if scope in OWN_SCOPES:
+        return default
+    try:
+        import_module(f'{scope}.registry')
+    except ImportError:
+        return default
+    return scope if MODELS.root._search_child(scope) is not None else default
+
+
+def build_in_scope(cfg, default='mmkd_contrast'):
+    """Build model config ``cfg`` in its package's scope.
+
+    See :func:`package_scope`: ``mmkd_contrast`` (``default``) unless the
+    type names another package, so that nested unscoped types (an
+    ``ImageClassifier`` whose backbone is a ``CIFARResNet``) resolve here
+    first, then in mmpretrain.
+    """
+    with DefaultScope.overwrite_default_scope(package_scope(cfg, default)):
         return MODELS.build(cfg)
 
 
@@ -76,7 +114,9 @@ class SingleTeacherDistiller(BaseModel):
             logged as ``distill.loss_<name>``.
         loss_inputs (dict): For each loss, argument name to a source: a
             string ``'student.<tap>'``, ``'teacher.<tap>'`` or
-            ``'data.<field>'`` (``gt_label``, ``sample_idx``), or
+            ``'data.<field>'`` (any data field or metainfo key of the data
+            samples: ``gt_label``, ``sample_idx``, ``gt_sem_seg``; see
+            :func:`read_data_field`), or
             ``dict(tap='student.<tap>', connector='<name>')`` to pass the tap
             through a connector first.
         data_preprocessor (dict | nn.Module, optional): If None, the
@@ -84,6 +124,8 @@ class SingleTeacherDistiller(BaseModel):
             it builds an mmpretrain ``ClsDataPreprocessor``) becomes the
             student's own preprocessor when the student config has none,
             so that the exported student normalises inputs the same way.
+            Otherwise it builds in the student's scope (an unscoped
+            ``SegDataPreProcessor`` next to an ``mmseg.`` student).
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -110,10 +152,15 @@ class SingleTeacherDistiller(BaseModel):
                     'data_preprocessor'):
                 student = dict(student, data_preprocessor=data_preprocessor)
                 data_preprocessor = None
+        student_scope = package_scope(student) \
+            if isinstance(student, dict) else 'mmkd_contrast'
         student = self._build_model(student, 'student')
         teacher = self._build_model(teacher, 'teacher')
         if data_preprocessor is None:
             data_preprocessor = student.data_preprocessor
+        elif isinstance(data_preprocessor, dict):
+            data_preprocessor = build_in_scope(data_preprocessor,
+                                               student_scope)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = student
@@ -267,9 +314,10 @@ class SingleTeacherDistiller(BaseModel):
                             f'{source!r}')
         role, _, tap = source['tap'].partition('.')
         if role == 'data':
-            if tap not in DATA_FIELDS:
-                raise KeyError(f'{where}: unknown data field {tap!r}; '
-                               f'available: {list(DATA_FIELDS)}')
+            if not tap.isidentifier():
+                raise KeyError(f"{where}: 'data.{tap}' must name one field "
+                               "of the data samples, e.g. 'data.gt_label', "
+                               "'data.sample_idx', 'data.gt_sem_seg'")
         elif role in ('student', 'teacher'):
             recorder = getattr(self, f'{role}_taps')
             if tap not in recorder:
@@ -383,12 +431,8 @@ class SingleTeacherDistiller(BaseModel):
         cache[key] = value
         return value
 
-    def data_field(self, data_samples, field) -> torch.Tensor:
-        """Stack ``field`` (``gt_label`` or ``sample_idx``) of the batch."""
+    def data_field(self, data_samples, field):
+        """``field`` of the batch's data samples (see
+        :func:`read_data_field`)."""
         device = next(self.student.parameters()).device
-        if field == 'gt_label':
-            labels = [ds.gt_label for ds in data_samples]
-            return torch.cat([torch.as_tensor(x).view(-1)[:1]
-                              for x in labels]).long().to(device)
-        values: List[int] = [ds.metainfo[field] for ds in data_samples]
-        return torch.as_tensor(values, dtype=torch.long, device=device)
+        return read_data_field(data_samples, field, device)

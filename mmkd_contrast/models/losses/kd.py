@@ -14,42 +14,81 @@ class KDLoss(nn.Module):
     ``loss_weight * tau^2 * (1/B) * sum_i KL(p_t,i || p_s,i)`` with
     ``p_t,i = softmax(t_i / tau)`` and ``p_s,i = softmax(s_i / tau)``.
 
+    Per-pixel logits ``(B, C, H, W)`` (any ``(B, C, ...)``) take the KL over
+    the classes at each position and average it over the valid positions:
+    all of them, or, when ``labels`` are given, those whose label is not
+    ``ignore_index`` (a masked mean computed with arithmetic, no host sync).
+
     Args:
         tau (float): Temperature. Defaults to 4.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        ignore_index (int): Label of positions left out when ``labels`` are
+            given. Defaults to 255 (mmseg's).
     """
 
-    def __init__(self, tau=4.0, loss_weight=1.0):
+    def __init__(self, tau=4.0, loss_weight=1.0, ignore_index=255):
         super().__init__()
         if tau <= 0:
             raise ValueError(f'KDLoss: tau must be positive, got {tau}')
         self.tau = tau
         self.loss_weight = loss_weight
+        self.ignore_index = ignore_index
 
-    def forward(self, preds_S, preds_T, weight=None):
+    def forward(self, preds_S, preds_T, weight=None, labels=None):
         """Compute the loss.
 
         Args:
-            preds_S (Tensor): Student logits ``(B, C)``.
-            preds_T (Tensor): Teacher logits ``(B, C)``, detached here.
+            preds_S (Tensor): Student logits ``(B, C)`` or per-position
+                logits ``(B, C, H, W)``.
+            preds_T (Tensor): Teacher logits of the same shape, detached
+                here.
             weight (Tensor, optional): Per-sample weight ``(B,)``. The
-                weighted sum is still divided by ``B``.
+                weighted sum is still divided by the number of (valid)
+                positions.
+            labels (Tensor, optional): Ground truth ``(B,)`` for ``(B, C)``
+                logits, or a label map ``(B, H', W')`` / ``(B, 1, H', W')``
+                for per-position logits (resized to ``(H, W)`` by nearest
+                neighbour when it differs). Positions labelled
+                ``ignore_index`` are left out of the mean.
 
         Returns:
             Tensor: Scalar loss.
         """
-        if preds_S.shape != preds_T.shape or preds_S.dim() != 2:
+        if preds_S.shape != preds_T.shape or preds_S.dim() < 2:
             raise ValueError(
                 'KDLoss expects student and teacher logits of the same '
-                f'shape (B, C), got preds_S {tuple(preds_S.shape)} and '
-                f'preds_T {tuple(preds_T.shape)}')
+                'shape, (B, C) or per position (B, C, H, W), got preds_S '
+                f'{tuple(preds_S.shape)} and preds_T '
+                f'{tuple(preds_T.shape)}')
         log_p_s = F.log_softmax(preds_S.float() / self.tau, dim=1)
         log_p_t = F.log_softmax(preds_T.detach().float() / self.tau, dim=1)
         kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
         if weight is not None:
-            if weight.shape != kl.shape:
+            if weight.shape != kl.shape[:1]:
                 raise ValueError(
-                    f'KDLoss: weight must have shape {tuple(kl.shape)}, got '
-                    f'{tuple(weight.shape)}')
-            kl = kl * weight.detach().float()
-        return self.loss_weight * self.tau**2 * kl.sum() / kl.shape[0]
+                    f'KDLoss: weight must have shape {tuple(kl.shape[:1])}, '
+                    f'got {tuple(weight.shape)}')
+            kl = kl * weight.detach().float().view(
+                (-1, ) + (1, ) * (kl.dim() - 1))
+        if labels is None:
+            return self.loss_weight * self.tau**2 * kl.sum() / kl.numel()
+        valid = self._valid_positions(labels, kl.shape)
+        # Masked mean by arithmetic; an all-ignored batch gives 0.
+        return self.loss_weight * self.tau**2 * (kl * valid).sum() / \
+            valid.sum().clamp(min=1.0)
+
+    def _valid_positions(self, labels, shape):
+        """A float mask of ``shape``: 1 where the label is not ignored."""
+        labels = labels.detach()
+        if labels.dim() == len(shape) + 1 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.dim() != len(shape) or labels.shape[0] != shape[0]:
+            raise ValueError(
+                f'KDLoss: labels must have shape (B, ...) matching the '
+                f'logits\' positions {tuple(shape)}, got '
+                f'{tuple(labels.shape)}')
+        if labels.shape != shape:
+            labels = F.interpolate(
+                labels[:, None].float(), size=tuple(shape[1:]),
+                mode='nearest')[:, 0]
+        return (labels != self.ignore_index).float()
