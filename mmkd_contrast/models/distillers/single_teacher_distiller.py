@@ -11,6 +11,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmkd_contrast.registry import MODELS
+from mmkd_contrast.utils import host_to_device
 from ..recorders import TapRecorder, freeze
 
 DATA_FIELDS = ('gt_label', 'sample_idx')
@@ -363,4 +364,5 @@ class SingleTeacherDistiller(BaseModel):
             return torch.cat([torch.as_tensor(x).view(-1)[:1]
                               for x in labels]).long().to(device)
         values: List[int] = [ds.metainfo[field] for ds in data_samples]
-        return torch.as_tensor(values, dtype=torch.long, device=device)
+        # Without making the host wait for a GPU in the middle of the step.
+        return host_to_device(values, device, dtype=torch.long)
