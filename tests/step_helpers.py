@@ -147,7 +147,12 @@ def load_method_cfg(method, batch_size=8):
     return cfg
 
 
-def build_method(method, batch_size=8, seed=0):
+def build_model(method, seed=0):
+    """The method's distiller in train mode, built with ``seed``."""
+    return build_method(method, seed=seed, with_data=False)
+
+
+def build_method(method, batch_size=8, seed=0, with_data=True):
     """``(model, data_batch)``: the method's distiller in train mode and
     one batch of its training data (not yet preprocessed)."""
     cfg = load_method_cfg(method, batch_size)
@@ -162,6 +167,8 @@ def build_method(method, batch_size=8, seed=0):
     if getattr(preview, 'final_threshold', None) is not None:
         # What the Runner's MessageHub tells PCKD during training.
         preview.set_max_epochs(cfg.train_cfg.max_epochs)
+    if not with_data:
+        return model
     loader_cfg = cfg.train_dataloader.to_dict()
     loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=True,
                                  seed=seed)
