@@ -83,8 +83,8 @@ def set_amp(cfg, cuda=None):
     if cuda is None:
         cuda = torch.cuda.is_available()
     wrapper = cfg.optim_wrapper
-    if wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper',
-                                                  'mmengine.OptimWrapper'):
+    plain = ('OptimWrapper', 'mmengine.OptimWrapper')
+    if wrapper.get('type', 'OptimWrapper') not in plain:
         raise SystemExit(
             f"--amp replaces the optimizer wrapper 'OptimWrapper', but this "
             f"config uses {wrapper.get('type')!r}; set the mixed-precision "
