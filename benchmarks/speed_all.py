@@ -21,7 +21,9 @@ busy to tell). Settings:
 - CRD loss alone (forward + backward of the loss on fixed embeddings, bank
   update included): this project's ``CRDLoss`` and torchdistill's
   ``CRDLoss`` on the same 64 x 128-d embeddings, the same 50,000-row banks
-  and the same 16,384 negatives per anchor. Needs
+  and the same 16,384 negatives per anchor; and this project's loss drawing
+  its negatives in every step, uniformly with replacement or class-aware
+  without replacement (the shipped configs' ``neg_sampling``). Needs
   ``pip install --no-deps -r requirements/benchmarks.txt``; left out
   (and said so) when torchdistill is not installed.
 
@@ -199,10 +201,34 @@ def crd_loss_cases(batch=CRD_BATCH, dim=CRD_DIM, num_samples=CRD_NUM_SAMPLES,
 
         return build
 
+    def ours_sampling(neg_sampling):
+        # Negatives drawn inside every step, as in training; every row's
+        # label known (as from the second epoch on), 100 classes.
+        row_labels = torch.randperm(num_samples, generator=gen) % 100
+
+        def make():
+            loss_fn = CRDLoss(num_samples, dim, negatives,
+                              neg_sampling=neg_sampling).train()
+            loss_fn.memory_labels.copy_(row_labels)
+            s, t = inputs()
+
+            def loss():
+                return loss_fn(s, t, pos_idx, labels=row_labels[pos_idx])
+
+            return loss_fn, loss, (s, t)
+
+        return make
+
     def check():
         return float(ours()[1]()), float(peer(eps=0.)[1]())
 
-    cases = {'CRD loss (this project)': as_case(ours)}
+    cases = {
+        'CRD loss (this project)': as_case(ours),
+        'CRD loss + uniform sampling (this project)':
+        as_case(ours_sampling('random')),
+        'CRD loss + class-aware sampling (this project)':
+        as_case(ours_sampling('other_class')),
+    }
     if peer_available():
         cases[f'CRD loss ({PEER})'] = as_case(peer)
     return cases, check

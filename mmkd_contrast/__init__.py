@@ -39,9 +39,13 @@ from mmpretrain.utils import register_all_modules  # noqa: E402
 
 register_all_modules(init_default_scope=False)
 
-from .engine import register_mmengine_safe_globals  # noqa: E402
+from .engine import (register_mmengine_safe_globals,  # noqa: E402
+                     register_weights_only_loaders)
 
 register_mmengine_safe_globals()
+# Every checkpoint mmengine loads for us is weights-only, whatever
+# TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD says.
+register_weights_only_loaders()
 
 from . import datasets, engine, models  # noqa: E402,F401
 

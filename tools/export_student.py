@@ -14,14 +14,19 @@ this project's CIFAR backbones needs ``custom_imports`` of
 """
 import argparse
 import copy
+import io
 import os
 import os.path as osp
+import warnings
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmkd_contrast  # noqa: F401  safe globals for the source checkpoint
+from mmkd_contrast.engine import (atomic_write, load_checkpoint_file,
+                                  state_dict_of)
+from mmkd_contrast.engine.state_dict_match import match_state_dict
 
 PREFIX = 'student.'
 # Training-only preprocessors that behave like ClsDataPreprocessor on a
@@ -35,7 +40,21 @@ def parse_args():
         'checkpoint and config.')
     parser.add_argument('config', help='the distillation config')
     parser.add_argument('checkpoint', help='the distillation checkpoint')
-    parser.add_argument('out', help='output checkpoint path (.pth)')
+    parser.add_argument(
+        'out',
+        help='output checkpoint path (.pth); its config goes next to it, '
+        'with the suffix .py')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='overwrite OUT and its .py config if they exist (never the '
+        'input config or checkpoint)')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='export even if the checkpoint\'s student weights do not fit '
+        'the config\'s student (missing, unexpected or mis-shaped keys; '
+        'listed as a warning)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -114,15 +133,98 @@ def _only_mmpretrain(cfg):
     return True
 
 
-def export(config, checkpoint, out, cfg_options=None):
-    """Write ``out`` and ``out`` with a ``.py`` suffix; return both paths."""
+def _same_file(a, b):
+    if osp.exists(a) and osp.exists(b):
+        return osp.samefile(a, b)
+    return osp.realpath(a) == osp.realpath(b)
+
+
+def check_outputs(config, checkpoint, out, force=False):
+    """Refuse outputs that would destroy a file, before anything is read.
+
+    Args:
+        config (str): The input config.
+        checkpoint (str): The input checkpoint.
+        out (str): The output checkpoint; the config goes to ``out`` with
+            the suffix ``.py``.
+        force (bool): Allow overwriting existing outputs (never inputs).
+
+    Returns:
+        str: The path of the output config.
+
+    Raises:
+        FileExistsError: An output is an input, the two outputs are one
+            file (``out`` ends in ``.py``), or an output exists and
+            ``force`` is False.
+    """
+    cfg_path = osp.splitext(out)[0] + '.py'
+    if _same_file(out, cfg_path):
+        raise FileExistsError(
+            f'OUT {out} ends in .py: the student config written next to it '
+            'would overwrite the exported weights; give OUT a .pth suffix')
+    for path, what in ((out, 'OUT'), (cfg_path, "OUT's config")):
+        for source, role in ((checkpoint, 'input checkpoint'),
+                             (config, 'input config')):
+            if _same_file(path, source):
+                raise FileExistsError(
+                    f'{what} {path} is the {role}: exporting would '
+                    'overwrite it; choose another OUT')
+        if osp.exists(path) and not force:
+            raise FileExistsError(
+                f'{what} {path} already exists; pass --force to '
+                'overwrite it, or choose another OUT')
+    return cfg_path
+
+
+def check_student(cfg, state_dict, checkpoint, allow_partial=False):
+    """Check that ``state_dict`` fits the student of ``cfg``.
+
+    Raises:
+        ValueError: Keys are missing, unexpected or mis-shaped (listed),
+            unless ``allow_partial``, which only warns.
+    """
+    from mmkd_contrast.models.distillers.single_teacher_distiller import \
+        build_in_scope
+    student = build_in_scope(copy.deepcopy(cfg.model.student))
+    mismatch = match_state_dict(student.state_dict(), state_dict,
+                                strip_prefix=None)
+    if not mismatch:
+        return
+    message = (f'the student weights of {checkpoint} do not fit the '
+               f'student of {cfg.filename}:\n{mismatch.describe()}')
+    if not allow_partial:
+        raise ValueError(message + '\n(pass --allow-partial-load to '
+                         'export them anyway)')
+    warnings.warn(message + '\nExporting anyway (--allow-partial-load).')
+
+
+def _load(checkpoint):
+    if '://' in checkpoint:
+        return _load_checkpoint(checkpoint, map_location='cpu')
+    return load_checkpoint_file(checkpoint, map_location='cpu')
+
+
+def export(config, checkpoint, out, cfg_options=None, force=False,
+           allow_partial_load=False):
+    """Write ``out`` and ``out`` with a ``.py`` suffix; return both paths.
+
+    Nothing is written unless every check passes: the outputs are not the
+    inputs and do not exist (or ``force``), the checkpoint loads
+    weights-only, and its student weights fit the config's student (or
+    ``allow_partial_load``). Both files are written atomically.
+    """
+    cfg_path = check_outputs(config, checkpoint, out, force)
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    if not osp.isfile(checkpoint):
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    state_dict = student_state_dict(ckpt.get('state_dict', ckpt))
+    ckpt = _load(checkpoint)
+    state_dict = student_state_dict(state_dict_of(ckpt, checkpoint))
+    if 'student' not in cfg.model:
+        raise KeyError(f'{config}: model has no "student"; is it a '
+                       'distillation config?')
+    check_student(cfg, state_dict, checkpoint, allow_partial_load)
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     plain_meta = dict(
         exported_from=osp.abspath(checkpoint),
@@ -132,21 +234,24 @@ def export(config, checkpoint, out, cfg_options=None):
         iter=_plain(meta.get('iter')))
     if 'dataset_meta' in meta:
         plain_meta['dataset_meta'] = _plain(meta['dataset_meta'])
+    cfg_text = student_config(cfg).pretty_text
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    buffer = io.BytesIO()
     torch.save(
         dict(
             state_dict={k: v.detach().cpu().clone()
                         for k, v in state_dict.items()},
-            meta=plain_meta), out)
-    cfg_path = osp.splitext(out)[0] + '.py'
-    student_config(cfg).dump(cfg_path)
+            meta=plain_meta), buffer)
+    atomic_write(buffer.getvalue(), out)
+    atomic_write(cfg_text, cfg_path)
     return out, cfg_path
 
 
 def main():
     args = parse_args()
     ckpt, cfg_path = export(args.config, args.checkpoint, args.out,
-                            args.cfg_options)
+                            args.cfg_options, force=args.force,
+                            allow_partial_load=args.allow_partial_load)
     print(f'Exported the student to {ckpt} (config: {cfg_path})')
 
 

@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
+from mmkd_contrast.engine import add_safety_hooks
 from mmkd_contrast.utils import setup_cpu_distributed
 
 
@@ -20,6 +21,12 @@ def parse_args():
     parser.add_argument(
         '--work-dir',
         help='the dir to save logs; defaults to ./work_dirs/<config name>')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='evaluate even if only some checkpoint keys fit the model '
+        '(logged); by default missing, unexpected or mis-shaped keys are an '
+        'error')
     parser.add_argument(
         '--metrics-out', help='also write the metrics to this JSON file')
     parser.add_argument(
@@ -54,6 +61,7 @@ def main():
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)

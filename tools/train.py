@@ -8,6 +8,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
+from mmkd_contrast.engine import add_safety_hooks, find_resume_checkpoint
 from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
 
 
@@ -27,6 +28,12 @@ def parse_args():
         const='auto',
         help='resume training: with no value (or "auto") from the latest '
         'checkpoint in the work dir, or from the given checkpoint file')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='let load_from load only the checkpoint keys that fit the '
+        'model (logged); by default missing, unexpected or mis-shaped keys '
+        'are an error')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -161,11 +168,20 @@ def main():
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg = merge_args(cfg, args)
+    add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
+    resume_log = []
+    if args.resume == 'auto':
+        # Instead of mmengine's lookup, which fails on an empty or dangling
+        # last_checkpoint and does not say when there is nothing to resume.
+        cfg.load_from, resume_log = find_resume_checkpoint(cfg.work_dir)
+        cfg.resume = cfg.load_from is not None
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         from mmkd_contrast.registry import RUNNERS
         runner = RUNNERS.build(cfg)
+    for level, message in resume_log:
+        getattr(runner.logger, level)(message)
     runner.train()
 
 

@@ -1,6 +1,7 @@
 # CRD on the embedded MNIST subset, for benchmarks/accuracy_embedded.py (there
 # is no CRD quickstart step): the quickstart teacher and student, CE + 0.8 * CRD
-# on the pooled features, 128-d embeddings, tau 0.07, bank momentum 0.5.
+# on the pooled features, 128-d embeddings, tau 0.07, bank momentum 0.5,
+# negatives drawn without replacement from the other classes.
 # The banks hold one row per training image: num_samples must equal the size
 # of the training set (4000 for the full split). num_negatives keeps the
 # paper's CIFAR-100 ratio K / N = 16384 / 50000; the benchmark scales both when
@@ -34,10 +35,13 @@ model = dict(
             num_negatives=1311,
             temperature=0.07,
             momentum=0.5,
+            # Each anchor's negatives: distinct rows of other classes.
+            neg_sampling='other_class',
             loss_weight=0.8)),
     loss_inputs=dict(
         crd=dict(
             s_emb=dict(tap='student.feat', connector='s_embed'),
             t_emb=dict(tap='teacher.feat', connector='t_embed'),
-            sample_idx='data.sample_idx')),
+            sample_idx='data.sample_idx',
+            labels='data.gt_label')),
 )

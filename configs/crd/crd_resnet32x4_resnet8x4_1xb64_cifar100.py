@@ -1,5 +1,7 @@
-# CRD (Tian et al., ICLR 2020): resnet32x4 -> resnet8x4 on CIFAR-100. CE + 0.8 * CRD,
-# 128-d embeddings, 16384 negatives, tau 0.07, bank momentum 0.5.
+# CRD (Tian et al., ICLR 2020): resnet32x4 -> resnet8x4 on CIFAR-100.
+# CE + 0.8 * CRD, 128-d embeddings, 16384 negatives per anchor drawn without
+# replacement from the other classes (the authors' CIFAR recipe), tau 0.07,
+# bank momentum 0.5.
 _base_ = [
     '../_base_/models/cifar/resnet32x4.py',
     '../_base_/models/cifar/resnet8x4.py',
@@ -26,12 +28,15 @@ model = dict(
             num_negatives=16384,
             temperature=0.07,
             momentum=0.5,
+            # Each anchor's negatives: distinct rows of other classes.
+            neg_sampling='other_class',
             loss_weight=0.8)),
     loss_inputs=dict(
         crd=dict(
             s_emb=dict(tap='student.feat', connector='s_embed'),
             t_emb=dict(tap='teacher.feat', connector='t_embed'),
-            sample_idx='data.sample_idx')),
+            sample_idx='data.sample_idx',
+            labels='data.gt_label')),
 )
 
 # The memory banks are identical on every rank; no need to broadcast them.

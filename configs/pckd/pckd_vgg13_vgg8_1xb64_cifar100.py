@@ -1,6 +1,6 @@
-# PCKD (arXiv 2410.14143): vgg13 -> vgg8 on CIFAR-100, released weights (delta
-# 1, alpha 1, beta 0.05, f 20, preview base 1.005), 240 epochs, 64 images (256
-# rotated views) per batch. Train the teacher first with
+# PCKD (arXiv 2410.14143): vgg13 -> vgg8 on CIFAR-100, the authors' released
+# objective (no KD term; alpha 1, beta 0.05, f 20, preview base 1.005), 240
+# epochs, 64 images (256 rotated views) per batch. Train the teacher first with
 # configs/teachers/vgg13_1xb64_cifar100.py.
 _base_ = [
     '../_base_/models/cifar/vgg13.py',

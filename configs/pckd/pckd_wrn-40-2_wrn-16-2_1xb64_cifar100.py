@@ -1,7 +1,7 @@
-# PCKD (arXiv 2410.14143): wrn-40-2 -> wrn-16-2 on CIFAR-100, released weights
-# (delta 1, alpha 1, beta 0.05, f 20, preview base 1.005), 240 epochs, 64
-# images (256 rotated views) per batch. Train the teacher first with
-# configs/teachers/wrn-40-2_1xb64_cifar100.py.
+# PCKD (arXiv 2410.14143): wrn-40-2 -> wrn-16-2 on CIFAR-100, the authors'
+# released objective (no KD term; alpha 1, beta 0.05, f 20, preview base
+# 1.005), 240 epochs, 64 images (256 rotated views) per batch. Train the
+# teacher first with configs/teachers/wrn-40-2_1xb64_cifar100.py.
 _base_ = [
     '../_base_/models/cifar/wrn_40_2.py',
     '../_base_/models/cifar/wrn_16_2.py',

@@ -1,9 +1,9 @@
-# PCKD (arXiv 2410.14143): wrn-40-2 -> wrn-40-1 on CIFAR-100, released weights
-# (delta 1, alpha 1, beta 0.05, f 20, preview base 1.005), 240 epochs, 64
-# images (256 rotated views) per batch. Train the teacher first with
-# configs/teachers/wrn-40-2_1xb64_cifar100.py. The feature widths differ (d_s =
-# 64, d_t = 128), so L_CA is not defined for this pair: the distiller leaves it
-# out and says so in the log.
+# PCKD (arXiv 2410.14143): wrn-40-2 -> wrn-40-1 on CIFAR-100, the authors'
+# released objective (no KD term; alpha 1, beta 0.05, f 20, preview base
+# 1.005), 240 epochs, 64 images (256 rotated views) per batch. Train the
+# teacher first with configs/teachers/wrn-40-2_1xb64_cifar100.py. The feature
+# widths differ (d_s = 64, d_t = 128), so L_CA is not defined for this pair:
+# the distiller leaves it out and says so in the log.
 _base_ = [
     '../_base_/models/cifar/wrn_40_2.py',
     '../_base_/models/cifar/wrn_40_1.py',

@@ -1,9 +1,10 @@
-# Quickstart: the student distilled from the teacher with PCKD (released
-# weights). Each image gives its four rotated views (0/90/180/270 degrees,
-# each randomly cropped like the baseline; no flip, as for every MNIST run
-# here), so a batch is 64 images = 256 samples. The 4-epoch schedule previews
-# like the 240-epoch one: the threshold ends at 3.31. The feature widths
-# differ (32 vs 128), so L_CA is left out (the log says so).
+# Quickstart: the student distilled from the teacher with PCKD, the objective
+# the authors released (no KD term; see _base_/distill/pckd.py). Each image
+# gives its four rotated views (0/90/180/270 degrees, each randomly cropped
+# like the baseline; no flip, as for every MNIST run here), so a batch is 64
+# images = 256 samples. The 4-epoch schedule previews like the 240-epoch one:
+# the threshold ends at 3.31. The feature widths differ (32 vs 128), so L_CA
+# is left out (the log says so): L = CE + 0.05 * L_CC(v) + 20 * L_FA.
 # The teacher checkpoint comes from step 1, e.g.
 #   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_4.pth
 _base_ = [

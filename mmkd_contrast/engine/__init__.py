@@ -1,5 +1,16 @@
+from .atomic_local_backend import AtomicLocalBackend, atomic_write
+from .checkpoint_loading import (CheckpointError, load_checkpoint_file,
+                                 register_weights_only_loaders, state_dict_of,
+                                 weights_only_forced)
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .resume import find_resume_checkpoint
 from .safe_globals import register_mmengine_safe_globals
+from .safety_hooks import add_safety_hooks
 
-__all__ = ['register_mmengine_safe_globals']
+__all__ = [
+    'register_mmengine_safe_globals', 'register_weights_only_loaders',
+    'load_checkpoint_file', 'state_dict_of', 'weights_only_forced',
+    'CheckpointError', 'AtomicLocalBackend', 'atomic_write',
+    'find_resume_checkpoint', 'add_safety_hooks'
+]

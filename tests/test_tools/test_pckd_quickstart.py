@@ -20,7 +20,9 @@ def test_pckd_quickstart_one_epoch(tmp_path, quickstart_teacher_ckpt):
     for record in train_records:
         # The quickstart networks' widths differ (32 vs 128): no L_CA.
         assert 'distill.loss_ca' not in record
-        for key in ('student.loss', 'distill.loss_kd', 'distill.loss_cc',
+        # The released objective: no KD term.
+        assert 'distill.loss_kd' not in record
+        for key in ('student.loss', 'distill.loss_cc',
                     'distill.loss_fa', 'distill.preview_weight'):
             assert math.isfinite(record[key]), (key, record)
         assert 0 < record['distill.preview_weight'] <= 1

@@ -42,7 +42,7 @@ def test_amp_trains_on_the_cpu_in_bf16(tmp_path, quickstart_teacher_ckpt):
     assert (work / 'epoch_1.pth').is_file()
     records = last_scalars(work)
     terms = [k for k in records[0] if k.startswith('distill.loss')]
-    assert {'distill.loss_kd', 'distill.loss_cc'} <= set(terms)
+    assert {'distill.loss_cc', 'distill.loss_fa'} <= set(terms)
     for record in records:
         for key in terms:
             if key in record:

@@ -8,6 +8,7 @@ from mmengine.logging import MessageHub, print_log
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
+from .hyperparam_check import check_hyperparams
 from .single_teacher_distiller import (SingleTeacherDistiller, _shape,
                                        build_in_scope)
 
@@ -20,10 +21,11 @@ DEFAULT_TAPS = dict(feat='neck', centres='head.fc.weight', bias='head.fc.bias')
 DEFAULT_CONNECTORS = dict(
     embed_s=dict(type='ProjectionHead'), embed_t=dict(type='ProjectionHead'))
 
-#: The four distillation terms with the released weights
-#: (delta = 1, beta = 0.05, alpha = 1, f = 20).
+#: The objective of the authors' released training command: no KD term
+#: (delta = 0), beta = 0.05, alpha = 1, f = 20. :data:`KD_LOSS` is the
+#: optional KD term (delta = 1, tau = 4) of the ``+kd`` configs.
 DEFAULT_LOSSES = dict(
-    kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0),
+    kd=None,
     cc=dict(
         type='CategoryContrastLoss',
         temperature=4.0,
@@ -31,6 +33,10 @@ DEFAULT_LOSSES = dict(
         loss_weight=0.05),
     ca=dict(type='CenterAlignLoss', loss_weight=1.0),
     fa=dict(type='FeatureAlignLoss', hidden_ratio=16, loss_weight=20.0))
+
+#: The preview-weighted KD term with delta = 1, tau = 4 (``distill_losses.kd``
+#: of the ``+kd`` configs).
+KD_LOSS = dict(type='KDLoss', tau=4.0, loss_weight=1.0)
 
 TERMS = {
     'kd': 'L_KD on the unrotated views, preview-weighted (delta)',
@@ -69,6 +75,12 @@ class PCKDDistiller(SingleTeacherDistiller):
 
         L = mean(CE) + delta * L_KD + beta * L_CC + alpha * L_CA + f * L_FA
 
+    The authors' released training command, and so this distiller's
+    defaults and the shipped ``pckd_*`` configs, have no KD term
+    (``delta = 0``: ``distill_losses.kd=None``) and ``beta = 0.05``,
+    ``alpha = 1``, ``f = 20``; the ``pckd+kd_*`` configs add it with
+    ``delta = 1`` (:data:`KD_LOSS`).
+
     The weights and temperatures are the ``loss_weight``, ``tau``,
     ``temperature`` and ``base_temperature`` of the loss configs in
     ``distill_losses``; the preview schedule (``base``, ``final_threshold``)
@@ -78,7 +90,8 @@ class PCKDDistiller(SingleTeacherDistiller):
 
     Losses are logged as ``student.loss`` (the CE on the unrotated views,
     with the student head's loss settings, e.g. its ``loss_weight`` and
-    label smoothing), ``distill.loss_kd``, ``distill.loss_cc``,
+    label smoothing), ``distill.loss_kd`` (when ``kd`` is set),
+    ``distill.loss_cc``,
     ``distill.loss_ca`` and ``distill.loss_fa``; ``distill.preview_weight``
     (the batch mean of ``v``) is logged but not added to the loss.
     ``predict`` and ``tensor`` modes run the student alone on single-view
@@ -108,7 +121,7 @@ class PCKDDistiller(SingleTeacherDistiller):
             ``CenterAlignLoss`` and ``FeatureAlignLoss`` config, or None to
             switch that term off). ``fa``'s ``in_channels``/``out_channels``
             default to ``d_s``/``d_t``. Defaults to :data:`DEFAULT_LOSSES`
-            (the released weights).
+            (the released objective, without ``kd``).
         preview (dict | nn.Module, optional): The ``PreviewWeighting``
             config. Defaults to ``dict(type='PreviewWeighting',
             base=1.005)``.
@@ -140,6 +153,9 @@ class PCKDDistiller(SingleTeacherDistiller):
                  preview=None,
                  data_preprocessor=None,
                  init_cfg=None):
+        check_hyperparams(distill_losses, 'model.distill_losses')
+        check_hyperparams(connectors, 'model.connectors')
+        check_hyperparams(dict(preview=preview), 'model')
         if (isinstance(data_preprocessor, dict)
                 and data_preprocessor.get('type') in MULTI_VIEW_PREPROCESSORS
                 and isinstance(student, dict)

@@ -10,9 +10,13 @@ from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
+                                                     load_checkpoint_file,
+                                                     state_dict_of)
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import host_to_device
 from ..recorders import TapRecorder, freeze
+from .hyperparam_check import check_hyperparams
 
 DATA_FIELDS = ('gt_label', 'sample_idx')
 
@@ -95,6 +99,8 @@ class SingleTeacherDistiller(BaseModel):
                  loss_inputs: Optional[dict] = None,
                  data_preprocessor=None,
                  init_cfg=None):
+        check_hyperparams(distill_losses, 'model.distill_losses')
+        check_hyperparams(connectors, 'model.connectors')
         if isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor)
             data_preprocessor.setdefault('type',
@@ -162,14 +168,24 @@ class SingleTeacherDistiller(BaseModel):
 
         Raises:
             FileNotFoundError: The file does not exist.
+            CheckpointError: The file is not a checkpoint, or is refused by
+                weights-only loading.
             KeyError: The keys do not match the teacher; lists the missing
                 and unexpected keys.
         """
         if '://' not in filename and not osp.isfile(filename):
             raise FileNotFoundError(
                 f'teacher_ckpt: checkpoint file not found: {filename}')
-        ckpt = _load_checkpoint(filename, map_location='cpu')
-        state_dict = ckpt.get('state_dict', ckpt)
+        try:
+            if '://' in filename:
+                # Remote schemes load weights-only too
+                # (register_weights_only_loaders).
+                ckpt = _load_checkpoint(filename, map_location='cpu')
+            else:
+                ckpt = load_checkpoint_file(filename, map_location='cpu')
+            state_dict = state_dict_of(ckpt, filename)
+        except CheckpointError as err:
+            raise CheckpointError(f'teacher_ckpt: {err}') from err
         state_dict = {
             k[len('module.'):] if k.startswith('module.') else k: v
             for k, v in state_dict.items()
@@ -218,6 +234,18 @@ class SingleTeacherDistiller(BaseModel):
                         f"distill loss '{loss_name}' "
                         f'({type(loss).__name__}): argument {arg!r} has no '
                         f'tap mapped to it in loss_inputs.{loss_name}')
+            # Optional arguments that the loss's own settings make required
+            # (e.g. CRDLoss's labels for class-aware negatives).
+            needs = getattr(loss, 'required_inputs', None)
+            for arg, why in (needs() if callable(needs) else {}).items():
+                if arg not in mapping:
+                    hint = (f"{arg}='data.gt_label'"
+                            if arg == 'labels' else f'{arg}=<source>')
+                    raise KeyError(
+                        f"distill loss '{loss_name}' "
+                        f'({type(loss).__name__}): {why}, so it needs '
+                        f'argument {arg!r}; add {hint} to '
+                        f'loss_inputs.{loss_name}')
             resolved[loss_name] = {}
             for arg, source in mapping.items():
                 if arg not in params and not accepts_kwargs:

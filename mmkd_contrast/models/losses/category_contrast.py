@@ -63,6 +63,10 @@ class CategoryContrastLoss(nn.Module):
         torch.Size([])
     """
 
+    #: In-batch contrast: every batch of every process needs at least this
+    #: many samples (checked before training by TrainDataCheckHook).
+    min_samples_per_process = 2
+
     def __init__(self,
                  temperature=4.0,
                  base_temperature=0.07,

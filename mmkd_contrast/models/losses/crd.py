@@ -45,6 +45,44 @@ def _forget_z_known(module, incompatible_keys):
     module._z_known = None
 
 
+def draw_other_class(row_labels, sample_idx, labels, num, generator=None):
+    """Draw ``num`` distinct rows per anchor, none of the anchor's class.
+
+    Each anchor gets a uniformly random ``num``-subset of the rows whose
+    label differs from its own, independently of the other anchors: every
+    row gets a uniform random key, rows of the anchor's class get 1 added
+    (so they sort after every other-class row), the anchor's own row gets
+    3, and the ``num`` smallest keys are taken with one ``topk`` over the
+    ``(B, N)`` keys. No Python loop over the batch, no host-device
+    synchronisation, and the random numbers consumed depend only on the
+    shapes: processes seeded alike draw alike.
+
+    If fewer than ``num`` rows have another label, the remainder are rows
+    of the anchor's own class (never the anchor's own row), drawn at
+    random; this cannot happen when ``num`` is at most ``N`` minus the
+    largest class.
+
+    Args:
+        row_labels (Tensor): ``(N,)`` label of every bank row (``-1``:
+            not seen yet, which is a label no anchor has).
+        sample_idx (Tensor): ``(B,)`` long row of each anchor.
+        labels (Tensor): ``(B,)`` label of each anchor.
+        num (int): Rows per anchor, at most ``N - 1``.
+        generator (torch.Generator, optional): Source of randomness, on the
+            rows' device. Defaults to the global generator.
+
+    Returns:
+        Tensor: ``(B, num)`` long rows, distinct within each anchor's row,
+        in no particular order.
+    """
+    shape = (sample_idx.numel(), row_labels.numel())
+    keys = torch.rand(
+        shape, device=row_labels.device, generator=generator)
+    keys.add_(row_labels[None, :] == labels.long()[:, None])
+    keys.scatter_(1, sample_idx[:, None], 3.)
+    return keys.topk(num, dim=1, largest=False, sorted=False).indices
+
+
 @MODELS.register_module()
 class CRDLoss(nn.Module):
     """Contrastive representation distillation loss (NCE against memory
@@ -63,7 +101,7 @@ class CRDLoss(nn.Module):
     image, of the student (``memory_s``) and of the teacher (``memory_t``).
     For anchor ``i`` with dataset index ``y_i`` the candidates are row
     ``y_i`` (the positive) and ``K = num_negatives`` other rows (negatives,
-    drawn with replacement, never ``y_i`` itself). With
+    never ``y_i`` itself; see ``neg_sampling``). With
     ``P = exp(v . u / temperature) / Z`` and ``c = K / N`` the NCE loss of
     one direction is
 
@@ -90,13 +128,19 @@ class CRDLoss(nn.Module):
       included) and then kept. ``z_s`` (student anchors) and ``z_t``
       (teacher anchors) are buffers; a negative value means "not estimated
       yet".
-    - ``neg_sampling='random'``: uniform over the ``N - 1`` rows other than
-      the anchor's. ``'other_class'``: uniform over the rows whose stored
-      label differs from the anchor's label. Labels are stored in the
-      ``memory_labels`` buffer as images are seen; rows not seen yet (label
-      ``-1``) are eligible negatives, since they still hold the random
-      initial vectors rather than the embedding of any image. The anchor's
-      own row is never drawn.
+    - ``neg_sampling='other_class'`` (the CRD authors' CIFAR recipe, used
+      by every shipped CRD config): each anchor's ``K`` negatives are
+      distinct rows, drawn uniformly without replacement among the rows
+      whose label differs from the anchor's (:func:`draw_other_class`).
+      It needs the batch's ``labels``. Labels are stored in the
+      ``memory_labels`` buffer as images are seen (before sampling, so the
+      current global batch counts), rather than read from the dataset up
+      front: the loss needs no access to the dataset, and from the second
+      epoch on every row's label is known. Rows not seen yet (label ``-1``,
+      only during the first epoch) are eligible negatives, since they still
+      hold the random initial vectors rather than the embedding of any
+      image. ``'random'``: uniform over the ``N - 1`` rows other than the
+      anchor's, with replacement (no labels needed).
     - Under ``torch.distributed`` the ``(sample_idx, s_emb, t_emb, labels)``
       of every rank are gathered before the update, so all ranks apply the
       same update and the banks stay identical; the ``Z`` estimate is
@@ -123,8 +167,11 @@ class CRDLoss(nn.Module):
         temperature (float): ``tau``. Defaults to 0.07.
         momentum (float): Bank momentum ``m`` in ``[0, 1]``. Defaults to
             0.5.
-        neg_sampling (str): ``'random'`` or ``'other_class'`` (needs
-            ``labels``). Defaults to ``'random'``.
+        neg_sampling (str): ``'other_class'`` (needs ``labels``; a
+            distiller config must map ``labels='data.gt_label'`` in its
+            ``loss_inputs``) or ``'random'``. Defaults to ``'random'``, so
+            that the loss works without labels; the shipped configs set
+            ``'other_class'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
 
     Example:
@@ -202,6 +249,20 @@ class CRDLoss(nn.Module):
         # buffers.
         self._free_copies = {}
 
+    def required_inputs(self):
+        """Optional :meth:`forward` arguments this configuration needs.
+
+        Read by :class:`SingleTeacherDistiller` when it is built, so that a
+        config missing one fails before training.
+
+        Returns:
+            dict: Argument name to the reason it is needed.
+        """
+        if self.neg_sampling == 'other_class':
+            return dict(labels="neg_sampling='other_class' draws negatives "
+                        "of other classes than the anchor's")
+        return {}
+
     def extra_repr(self):
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '
                 f'num_negatives={self.num_negatives}, '
@@ -264,12 +325,14 @@ class CRDLoss(nn.Module):
 
     @torch.no_grad()
     def sample_negatives(self, sample_idx, labels=None, generator=None):
-        """Draw ``num_negatives`` bank rows per anchor, with replacement,
-        never the anchor's own row.
+        """Draw ``num_negatives`` bank rows per anchor, never the anchor's
+        own row.
 
-        With ``neg_sampling='other_class'`` only rows whose stored label
-        differs from the anchor's label are drawn (rows not seen yet are
-        eligible); the anchors' own labels count as stored.
+        ``neg_sampling='random'``: uniform over the other ``N - 1`` rows,
+        with replacement. ``'other_class'``: without replacement, among the
+        rows whose stored label differs from the anchor's label (rows not
+        seen yet are eligible), see :func:`draw_other_class`; the anchors'
+        own labels count as stored.
 
         Args:
             sample_idx (Tensor): ``(B,)`` dataset indices of the anchors.
@@ -294,28 +357,10 @@ class CRDLoss(nn.Module):
         if labels is None:
             raise ValueError("CRDLoss with neg_sampling='other_class' needs "
                              'the labels of the batch')
-        labels = labels.to(device).long()
-        known = self.memory_labels.clone()
-        known[sample_idx] = labels
-        # In label-sorted order the rows sharing the anchor's label form one
-        # block [start, end); the eligible rows are the positions outside it.
-        order = torch.argsort(known, stable=True)
-        sorted_labels = known[order]
-        start = torch.searchsorted(sorted_labels, labels)
-        end = torch.searchsorted(sorted_labels, labels, right=True)
-        num_eligible = num - (end - start)
-        if should_check_values(self, 'eligible') and (num_eligible < 1).any():
-            label = labels[num_eligible < 1][0].item()
-            raise ValueError(
-                'CRDLoss: no bank row has a label other than '
-                f'{label}, so no other-class negative can be drawn')
-        uniform = torch.rand(
-            shape, dtype=torch.float64, device=device, generator=generator)
-        rank = (uniform * num_eligible[:, None]).long()
-        rank = torch.minimum(rank, (num_eligible - 1)[:, None])
-        position = torch.where(rank < start[:, None], rank,
-                               rank + (end - start)[:, None])
-        return order[position]
+        known = self.memory_labels.index_put(
+            (sample_idx, ), labels.to(device).long())
+        return draw_other_class(known, sample_idx, labels.to(device),
+                                self.num_negatives, generator)
 
     def _z_estimated(self):
         """Whether ``Z`` has been estimated; reads the buffers (a sync with

@@ -49,6 +49,10 @@ class LFCCLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
+    #: In-batch contrast: every batch of every process needs at least this
+    #: many samples (checked before training by TrainDataCheckHook).
+    min_samples_per_process = 2
+
     def __init__(self, temperature=0.1, symmetric=True, loss_weight=1.0):
         super().__init__()
         if temperature <= 0:

@@ -71,6 +71,10 @@ class MSDCRDLoss(nn.Module):
         >>> loss(s, torch.randn(8, 128, 4, 4))  # both pooled to 4x4
     """
 
+    #: In-batch contrast: every batch of every process needs at least this
+    #: many samples (checked before training by TrainDataCheckHook).
+    min_samples_per_process = 2
+
     def __init__(self,
                  scales=(1, 2, 4),
                  temperature=0.1,

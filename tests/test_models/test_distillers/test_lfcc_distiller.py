@@ -86,7 +86,8 @@ def capture(module, model_call):
 
 
 def reference_contrast(z_s, z_t, tau):
-    """Symmetric sample-level contrast of METHODS.md section 5, by loops."""
+    """Symmetric sample-level contrast (docs/lfcc.md, "The formulas"), by
+    loops."""
 
     def unit(rows):
         out = []

@@ -27,6 +27,8 @@ PCKD_CONFIGS = sorted(
                  'pckd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py')
     ]
 NUM_CLASSES = 5
+# The released objective plus the optional KD term (delta = 1).
+WITH_KD = dict(pckd_distiller.DEFAULT_LOSSES, kd=pckd_distiller.KD_LOSS)
 
 
 def tiny_net(width, num_classes=NUM_CLASSES):
@@ -89,7 +91,8 @@ def epoch_hub():
 
 # ------------------------------------------------------------ references
 def reference_cc(u_s, u_t, labels, weight, tau=4.0, tau_b=0.07):
-    """L_CC of METHODS.md §4 as loops over anchors, in float64."""
+    """L_CC (docs/pckd.md, "The formulas") as loops over anchors, in
+    float64."""
     anchors = [(u.detach().double(), int(y)) for u, y in zip(u_s, labels)]
     anchors += [(u.detach().double(), int(y)) for u, y in zip(u_t, labels)]
     num = len(labels)
@@ -159,7 +162,7 @@ def reference_terms(model, inputs, data_samples, epoch):
 # ----------------------------------------------------------------- tests
 def test_terms_and_total_match_hand_computation(epoch_hub):
     epoch_hub(epoch=0)  # the first epoch: threshold 1.005
-    model = build()
+    model = build(distill_losses=WITH_KD)
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 1, 3, 4, 0])
     losses = model(inputs, samples, mode='loss')
@@ -213,7 +216,7 @@ def test_rotated_views_only_feed_contrast_and_alignment(epoch_hub):
     """CE and KD see the unrotated rows only: changing a rotated view
     leaves them unchanged and changes L_CC and L_FA."""
     epoch_hub(epoch=0)
-    model = build()
+    model = build(distill_losses=WITH_KD)
     model.eval()  # fixed BN statistics, so rows do not interact
     inputs, samples = multi_view_batch(model, [0, 1, 2])
     before = model(inputs, samples, mode='loss')
@@ -261,7 +264,8 @@ def test_preview_weights_follow_the_epoch(epoch_hub):
 def test_center_align_absent_and_logged_once_when_widths_differ(epoch_hub):
     epoch_hub(epoch=0)
     with mock.patch.object(pckd_distiller, 'print_log') as log:
-        model = build(student_width=2, teacher_width=4)
+        model = build(student_width=2, teacher_width=4,
+                      distill_losses=WITH_KD)
         inputs, samples = multi_view_batch(model, [0, 1, 2])
         for _ in range(2):
             losses = model(inputs, samples, mode='loss')
@@ -355,10 +359,15 @@ def test_missing_centre_tap_is_named():
 
 def test_terms_can_be_switched_off_and_keys_are_checked(epoch_hub):
     epoch_hub(epoch=0)
-    losses_cfg = dict(pckd_distiller.DEFAULT_LOSSES, kd=None)
-    model = build(distill_losses=losses_cfg)
+    # The default is the released objective: no KD term.
+    model = build()
+    assert set(model.distill_losses) == {'cc', 'ca', 'fa'}
     inputs, samples = multi_view_batch(model, [0, 1])
     assert 'distill.loss_kd' not in model(inputs, samples, mode='loss')
+    losses_cfg = dict(WITH_KD, fa=None)
+    model = build(distill_losses=losses_cfg)
+    losses = model(inputs, samples, mode='loss')
+    assert 'distill.loss_fa' not in losses and 'distill.loss_kd' in losses
     with pytest.raises(KeyError, match='exactly the keys'):
         build(distill_losses=dict(kd=losses_cfg['cc']))
 
@@ -377,7 +386,12 @@ def test_config_builds(path):
         dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     assert isinstance(model, PCKDDistiller)
     losses = model.distill_losses
-    assert losses['kd'].loss_weight == 1.0
+    # The released objective has no KD term; the "+kd" variants have
+    # delta = 1, tau = 4.
+    if '+kd' in osp.basename(path):
+        assert (losses['kd'].loss_weight, losses['kd'].tau) == (1.0, 4.0)
+    else:
+        assert 'kd' not in losses
     assert losses['cc'].loss_weight == 0.05
     assert losses['fa'].loss_weight == 20.0
     assert (losses['cc'].temperature, losses['cc'].base_temperature) == \

@@ -265,3 +265,43 @@ def test_distils_a_dense_prediction_model():
         assert torch.equal(v, teacher_before[k]), k
     assert any(not torch.equal(v, student_before[k])
                for k, v in model.student.state_dict().items())
+
+
+def crd_overrides(neg_sampling, labels):
+    crd_inputs = dict(
+        s_emb=dict(tap='student.feat', connector='s_embed'),
+        t_emb=dict(tap='teacher.feat', connector='t_embed'),
+        sample_idx='data.sample_idx')
+    if labels:
+        crd_inputs['labels'] = 'data.gt_label'
+    return dict(
+        student_taps=dict(feat='neck'),
+        teacher_taps=dict(feat='neck'),
+        connectors=dict(
+            s_embed=dict(type='ProjectionHead', in_channels=32,
+                         out_channels=16),
+            t_embed=dict(type='ProjectionHead', in_channels=128,
+                         out_channels=16)),
+        distill_losses=dict(
+            crd=dict(type='CRDLoss', num_samples=64, feat_dim=16,
+                     num_negatives=8, neg_sampling=neg_sampling)),
+        loss_inputs=dict(crd=crd_inputs))
+
+
+def test_class_aware_crd_without_labels_fails_at_build():
+    with pytest.raises(KeyError) as err:
+        build(**crd_overrides('other_class', labels=False))
+    message = str(err.value)
+    assert "'crd'" in message and 'CRDLoss' in message
+    assert "neg_sampling='other_class'" in message
+    assert "labels='data.gt_label'" in message
+    assert 'loss_inputs.crd' in message
+    # Uniform sampling needs no labels; with the labels wired the
+    # class-aware loss builds, trains and stores the batch's labels.
+    build(**crd_overrides('random', labels=False))
+    model = build(**crd_overrides('other_class', labels=True))
+    inputs, samples = batch()
+    losses = model(inputs, samples, mode='loss')
+    assert torch.isfinite(losses['distill.loss_crd'])
+    assert model.distill_losses.crd.memory_labels[:4].tolist() == [
+        0, 1, 2, 3]

@@ -9,8 +9,9 @@ from mmkd_contrast.registry import MODELS
 
 
 def reference_cc(u_s, u_t, labels, tau=4.0, tau_b=0.07, weight=None):
-    """METHODS.md §4 written as loops, in float64. ``u_t=None`` contrasts the
-    student anchors alone; an anchor without positive adds nothing."""
+    """L_CC (docs/pckd.md, "The formulas") written as loops, in float64.
+    ``u_t=None`` contrasts the student anchors alone; an anchor without
+    positive adds nothing."""
     u_s = u_s.double().tolist()
     labels = labels.tolist()
     num = len(labels)

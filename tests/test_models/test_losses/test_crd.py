@@ -361,6 +361,107 @@ def test_crd_other_class_inside_forward_excludes_batch_classmates():
     assert not ((drawn[0] == 2) | (drawn[0] == 6)).any()
 
 
+def _known_labels_loss(num, num_classes, num_negatives):
+    """An 'other_class' loss whose every row's label is known."""
+    loss = make_loss(num_samples=num, num_negatives=num_negatives,
+                     neg_sampling='other_class')
+    labels = torch.arange(num) % num_classes
+    loss.memory_labels.copy_(labels)
+    return loss, labels
+
+
+def test_crd_other_class_without_replacement():
+    # 10 classes of 100 rows: 900 other-class rows for K = 850 negatives,
+    # so that drawing with replacement would repeat rows in every anchor.
+    loss, labels = _known_labels_loss(1000, 10, 850)
+    gen = torch.Generator().manual_seed(0)
+    idx = torch.tensor([0, 1, 57, 999, 500, 0])
+    for _ in range(5):
+        neg = loss.sample_negatives(idx, labels[idx], generator=gen)
+        assert neg.shape == (6, 850) and neg.dtype == torch.long
+        # No negative shares its anchor's class (so never the anchor).
+        assert (labels[neg] != labels[idx][:, None]).all()
+        # No row repeats within one anchor's K.
+        for row in neg:
+            assert row.unique().numel() == 850
+    # K equal to the number of other-class rows: exactly those rows.
+    loss, labels = _known_labels_loss(40, 4, 30)
+    neg = loss.sample_negatives(torch.tensor([7]), torch.tensor([3]),
+                                generator=gen)
+    assert sorted(neg[0].tolist()) == [i for i in range(40) if i % 4 != 3]
+
+
+def test_crd_other_class_draws_are_uniform_and_independent():
+    loss, labels = _known_labels_loss(60, 3, 20)
+    gen = torch.Generator().manual_seed(0)
+    idx = torch.tensor([0, 0])
+    counts = torch.zeros(60)
+    draws = 3000
+    same = 0
+    for _ in range(draws):
+        neg = loss.sample_negatives(idx, labels[idx], generator=gen)
+        counts += torch.bincount(neg[0], minlength=60)
+        same += int(torch.equal(neg[0].sort().values, neg[1].sort().values))
+    # Each of the 40 eligible rows is drawn with probability 20 / 40.
+    eligible = labels != 0
+    assert counts[~eligible].sum() == 0
+    freq = counts[eligible] / draws
+    assert (freq - 0.5).abs().max() < 0.05
+    # Two anchors get independent subsets, not one shared subset.
+    assert same < 5
+
+
+def test_crd_other_class_falls_back_to_classmates_never_the_anchor():
+    # 2 classes of 5 rows, K = 7 > the 5 other-class rows.
+    loss, labels = _known_labels_loss(10, 2, 7)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        neg = loss.sample_negatives(torch.tensor([4]), torch.tensor([0]),
+                                    generator=gen)[0]
+        assert neg.unique().numel() == 7
+        assert {1, 3, 5, 7, 9} <= set(neg.tolist())
+        assert 4 not in neg.tolist()
+
+
+def _draws_after_a_step(rank, world_size, seed):
+    """One distributed training step (which stores the global batch's
+    labels), then negatives drawn for the same anchors on every rank."""
+    torch.set_num_threads(1)
+    loss = CRDLoss(num_samples=200, feat_dim=DIM, num_negatives=60,
+                   neg_sampling='other_class')
+    gen = torch.Generator().manual_seed(7)
+    idx = torch.randperm(200, generator=gen)[:8]
+    labels = idx % 5
+    s, t = (F.normalize(torch.randn(8, DIM, generator=gen), dim=1)
+            for _ in range(2))
+    part = slice(rank * 4, (rank + 1) * 4) if world_size > 1 \
+        else slice(None)
+    loss(s[part], t[part], idx[part], labels=labels[part])
+    anchors = torch.tensor([3, 150, 42])
+    torch.manual_seed(seed)
+    return dict(neg=loss.sample_negatives(anchors, anchors % 5),
+                memory_labels=loss.memory_labels)
+
+
+def test_crd_other_class_same_draws_on_every_rank():
+    ranks = run_distributed(_draws_after_a_step, world_size=2, args=(3, ))
+    single = _draws_after_a_step(0, 1, 3)
+    assert torch.equal(ranks[0]['memory_labels'], ranks[1]['memory_labels'])
+    assert torch.equal(ranks[0]['memory_labels'], single['memory_labels'])
+    assert (ranks[0]['memory_labels'] >= 0).sum() == 8
+    assert torch.equal(ranks[0]['neg'], ranks[1]['neg'])
+    assert torch.equal(ranks[0]['neg'], single['neg'])
+    # And the draws do depend on the seed.
+    other = _draws_after_a_step(0, 1, 4)
+    assert not torch.equal(other['neg'], single['neg'])
+
+
+def test_crd_required_inputs():
+    assert make_loss().required_inputs() == {}
+    assert set(make_loss(neg_sampling='other_class').required_inputs()) == {
+        'labels'}
+
+
 def test_crd_errors():
     with pytest.raises(ValueError, match='num_negatives.*16.*num_samples.*16'):
         CRDLoss(num_samples=16, num_negatives=16)

@@ -41,7 +41,8 @@ def neg_log_softmax(anchor, keys, positive, tau):
 
 
 def reference_terms(s, t, scales, tau, symmetric):
-    """L_samp and L_feat of METHODS.md section 3, with explicit loops."""
+    """L_samp and L_feat (docs/msdcrd.md, "The formulas"), with explicit
+    loops."""
     s, t = s.double(), t.double()
     height = min(s.shape[2], t.shape[2])
     width = min(s.shape[3], t.shape[3])

@@ -1,0 +1,11 @@
+# PCKD+KD: resnet32x4 -> resnet8x4 on CIFAR-100, PCKD's released objective
+# (pckd_resnet32x4_resnet8x4_1xb64_cifar100.py) plus the
+# preview-weighted KD term on the unrotated views with delta = 1, tau 4:
+#   L = CE + KD(v) + 0.05 * L_CC(v) + L_CA + 20 * L_FA.
+# The authors' code has this term but their released command leaves it off.
+_base_ = ['./pckd_resnet32x4_resnet8x4_1xb64_cifar100.py']
+
+# (_delete_: the base's kd is None, there is nothing to merge into.)
+model = dict(
+    distill_losses=dict(
+        kd=dict(_delete_=True, type='KDLoss', tau=4.0, loss_weight=1.0)))

@@ -1,0 +1,72 @@
+"""Find the checkpoint ``--resume`` continues from, and say why."""
+import glob
+import os.path as osp
+import re
+import zipfile
+
+__all__ = ['find_resume_checkpoint']
+
+_NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def _complete(path):
+    """Whether ``path`` is a whole checkpoint file (torch's zip format
+    keeps its index at the end, so a truncated write has none)."""
+    try:
+        return osp.getsize(path) > 0 and zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def _numbered_checkpoints(work_dir):
+    """``epoch_N.pth`` and ``iter_N.pth`` of ``work_dir``, newest first."""
+    found = []
+    for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth')):
+        match = _NUMBERED.match(osp.basename(path))
+        if match:
+            found.append((int(match.group(2)), osp.getmtime(path), path))
+    return [path for _, _, path in sorted(found, reverse=True)]
+
+
+def find_resume_checkpoint(work_dir):
+    """The checkpoint to resume from in ``work_dir``.
+
+    ``last_checkpoint`` (written by the checkpoint hook) names it. When that
+    file is missing, empty, or names a file that is gone or incomplete, the
+    newest complete ``epoch_N.pth``/``iter_N.pth`` of the work dir is used
+    instead.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        tuple[str | None, list[tuple[str, str]]]: The checkpoint (None: start
+        from scratch) and ``(level, message)`` pairs for the log, level
+        ``'info'`` or ``'warning'``.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    problem = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+        if not named:
+            problem = f'{pointer} is empty'
+        elif not osp.isfile(named):
+            problem = f'{pointer} names {named}, which does not exist'
+        elif not _complete(named):
+            problem = f'{pointer} names {named}, which is not a complete ' \
+                'checkpoint'
+        else:
+            return named, [('info', f'--resume: resuming from {named} '
+                            f'(named by {pointer})')]
+    for path in _numbered_checkpoints(work_dir):
+        if _complete(path):
+            reason = problem or f'there is no {pointer}'
+            return path, [('warning',
+                           f'--resume: {reason}; resuming from the newest '
+                           f'complete checkpoint of the work dir, {path}')]
+    reason = f'{problem}, and' if problem else 'there is no last_checkpoint'\
+        ' and'
+    return None, [('warning', f'--resume: {reason} no complete epoch_*.pth '
+                   f'or iter_*.pth in {work_dir}: there is nothing to '
+                   'resume, training starts from scratch')]
