@@ -3,11 +3,16 @@ with a peer: the CRD loss of the ``torchdistill`` package.
 
 The cases come from the method benchmarks (``build_cases`` of
 ``speed_msdcrd.py``, ``speed_pckd.py`` and ``speed_lfcc.py``, whichever
-exist) and are all timed in one process, interleaved (A, B, C, A, B, C,
-...), so that drift of the machine hits every case alike. Settings:
+exist) and are all timed in one process, interleaved (A, B, C, then C, B,
+A, ...), so that drift of the machine hits every case alike. Every ratio
+is the median of the per-round ratios of two cases timed in the same round
+(a target's two cases are neighbours, timed back to back), reported with
+the min-max over the rounds; a target whose rounds spread wider than
+``--max-spread`` across its bound is reported UNCLEAR (the machine was too
+busy to tell). Settings:
 
 - CIFAR pair resnet32x4 -> resnet8x4, batch 64, 32x32: student alone, KD,
-  CRD (50,000-row banks, 16,384 negatives), MSDCRD.
+  MSDCRD, CRD (50,000-row banks, 16,384 negatives).
 - PCKD on the same pair: 64 images x 4 rotated views = 256 samples, and
   KD on the same 256 samples (the reference of PCKD's target).
 - DeiT-T -> ResNet-18, batch 16, 224x224: student alone, KD, LFCC (the
@@ -37,6 +42,7 @@ import io
 import json
 import os
 import os.path as osp
+import statistics
 import sys
 import warnings
 from collections import namedtuple
@@ -46,7 +52,8 @@ import torch
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from speed_utils import machine_line, measure_cases  # noqa: E402
+from speed_utils import (machine_line, measure_cases,  # noqa: E402
+                         paired_ratios, ratio_stats)
 
 # A setting: its cases (name -> build function), in table order, and the
 # (setting key, case name) of its student-alone and KD references.
@@ -60,6 +67,9 @@ CRD_DIM = 128
 CRD_NUM_SAMPLES = 50000
 CRD_NEGATIVES = 16384
 PEER = 'torchdistill'
+#: A target whose per-round ratios spread wider than this (max - min over
+#: the median) around its bound is reported UNCLEAR.
+MAX_SPREAD = 0.25
 
 
 def parse_args(argv=None):
@@ -75,6 +85,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--only', nargs='+', choices=['cifar', 'pckd', 'lfcc', 'crd_loss'],
         help='time only these settings')
+    parser.add_argument(
+        '--max-spread', type=float, default=MAX_SPREAD,
+        help='flag a ratio whose per-round spread (max - min) / median '
+        f'exceeds this; UNCLEAR when it also straddles the target '
+        f'(default {MAX_SPREAD})')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory measurement')
     parser.add_argument('--out-dir', default='work_dirs/benchmarks/speed')
@@ -84,6 +99,8 @@ def parse_args(argv=None):
     if args.rounds < 1 or args.warmup < 0 or args.threads < 1:
         parser.error('--rounds and --threads must be at least 1, --warmup '
                      'at least 0')
+    if not args.max_spread > 0:
+        parser.error('--max-spread must be positive')
     return args
 
 
@@ -267,6 +284,13 @@ def build_settings(only=None):
             if 'cifar' not in want:  # keep the references for PCKD
                 cases = {k: v for k, v in cases.items()
                          if k in ('student alone', 'KD')}
+            # MSDCRD between KD and CRD: timed back to back with both of
+            # its references in every round.
+            order = ['student alone', 'KD', 'MSDCRD', 'CRD']
+            cases = dict(
+                sorted(cases.items(),
+                       key=lambda kv: order.index(kv[0])
+                       if kv[0] in order else len(order)))
             settings.append(
                 Setting('cifar', 'resnet32x4 -> resnet8x4, batch 64, 32x32',
                         cases, ('cifar', 'student alone'), ('cifar', 'KD')))
@@ -332,31 +356,57 @@ def targets_for(settings):
     return [t for t in targets if t.num in present and t.den in present]
 
 
-def target_line(target, medians):
-    """``'<label> = <ratio>  (target <= b: met)'``."""
-    ratio = medians[target.num] / medians[target.den]
+def target_line(target, times, max_spread=MAX_SPREAD):
+    """``'<label> = <ratio> (rounds <min>-<max>, spread <s>%)  (target <= b:
+    met)'``: the median of the per-round paired ratios and their range.
+
+    When the rounds' ratios lie on both sides of the bound and their
+    spread ``(max - min) / median`` exceeds ``max_spread``, the machine was
+    too noisy to tell: the verdict is ``UNCLEAR`` instead of met/MISSED. A
+    spread above ``max_spread`` is flagged in any case.
+    """
+    stats = ratio_stats(paired_ratios(times[target.num], times[target.den]))
+    ratio = stats['median']
     met = ratio < target.bound if target.strict else ratio <= target.bound
     sign = '<' if target.strict else '<='
-    return (f'{target.label} = {ratio:.3f}  (target {sign} '
-            f'{target.bound:.2f}: {"met" if met else "MISSED"})')
+    verdict = 'met' if met else 'MISSED'
+    wide = stats['spread'] > max_spread
+    if wide and stats['min'] <= target.bound <= stats['max']:
+        verdict = 'UNCLEAR'
+    note = (f'; spread {100 * stats["spread"]:.0f}% > '
+            f'{100 * max_spread:.0f}%: too wide to judge, rerun on a quieter '
+            'machine' if wide else '')
+    return (f'{target.label} = {ratio:.3f} (rounds {stats["min"]:.3f}-'
+            f'{stats["max"]:.3f}, spread {100 * stats["spread"]:.0f}%)  '
+            f'(target {sign} {target.bound:.2f}: {verdict}{note})')
 
 
-def result_rows(settings, medians, peaks=None):
-    """One row per case: setting, case, ms per iteration and ratios to the
-    setting's student alone and KD (empty where there is none), peak
-    memory in MiB (empty when not measured)."""
+def result_rows(settings, times, peaks=None):
+    """One row per case: setting, case, median ms per iteration, the
+    median per-round ratio to the setting's student alone and to its KD
+    (empty where there is none) with the range of the KD ratio, peak
+    memory in MiB (empty when not measured).
+
+    Args:
+        settings (list[Setting]): The settings.
+        times (dict): ``(setting key, case)`` to its per-round seconds.
+        peaks (dict, optional): ``(setting key, case)`` to MiB.
+    """
     peaks = peaks or {}
     rows = []
     for setting in settings:
         for name in setting.cases:
             key = (setting.key, name)
             row = dict(setting=setting.title, case=name,
-                       ms=1000 * medians[key])
+                       ms=1000 * statistics.median(times[key]))
             for column, ref in (('x_student', setting.student),
                                 ('x_kd', setting.kd)):
-                row[column] = (medians[key] / medians[ref]
-                               if ref is not None and ref in medians else
-                               None)
+                stats = (ratio_stats(paired_ratios(times[key], times[ref]))
+                         if ref is not None and ref in times else None)
+                row[column] = stats and stats['median']
+                if column == 'x_kd':
+                    row['x_kd_min'] = stats and stats['min']
+                    row['x_kd_max'] = stats and stats['max']
             row['peak_mib'] = peaks.get(key)
             rows.append(row)
     return rows
@@ -369,13 +419,16 @@ def _fmt(value, spec):
 def markdown_table(rows):
     lines = [
         '| setting | case | ms / iter (median) | x student alone | x KD | '
-        'peak memory (MiB) |', '|---|---|---|---|---|---|'
+        'x KD, rounds min-max | peak memory (MiB) |',
+        '|---|---|---|---|---|---|---|'
     ]
     for row in rows:
+        spread = ('' if row['x_kd_min'] is None else
+                  f'{row["x_kd_min"]:.3f}-{row["x_kd_max"]:.3f}')
         lines.append(
             f'| {row["setting"]} | {row["case"]} | {row["ms"]:.0f} | '
             f'{_fmt(row["x_student"], ".2f")} | {_fmt(row["x_kd"], ".3f")} '
-            f'| {_fmt(row["peak_mib"], ".0f")} |')
+            f'| {spread} | {_fmt(row["peak_mib"], ".0f")} |')
     return '\n'.join(lines) + '\n'
 
 
@@ -383,11 +436,12 @@ def csv_text(rows):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(['setting', 'case', 'ms_per_iter_median', 'x_student',
-                     'x_kd', 'peak_mib'])
+                     'x_kd', 'x_kd_min', 'x_kd_max', 'peak_mib'])
     for row in rows:
         writer.writerow([
             row['setting'], row['case'], f'{row["ms"]:.1f}',
             _fmt(row['x_student'], '.3f'), _fmt(row['x_kd'], '.3f'),
+            _fmt(row['x_kd_min'], '.3f'), _fmt(row['x_kd_max'], '.3f'),
             _fmt(row['peak_mib'], '.0f')
         ])
     return out.getvalue()
@@ -431,15 +485,17 @@ def main(argv=None):
         print(f'CRD loss values on identical first calls: this project '
               f'{ours:.6f}, {PEER} (eps=0) {peer:.6f} (relative difference '
               f'{abs(ours - peer) / abs(peer):.1e})', flush=True)
-    medians = {key: t['median'] for key, t in timings.items()}
+    times = {key: t['times'] for key, t in timings.items()}
     os.makedirs(args.out_dir, exist_ok=True)
     stem = osp.join(args.out_dir, 'speed_all')
     with open(stem + '_times.json', 'w') as f:
         json.dump(
             {f'{k[0]}/{k[1]}': t['times'] for k, t in timings.items()}, f)
-    rows = result_rows(settings, medians, peaks)
+    rows = result_rows(settings, times, peaks)
     table = markdown_table(rows)
-    lines = [target_line(t, medians) for t in targets_for(settings)]
+    lines = [
+        target_line(t, times, args.max_spread) for t in targets_for(settings)
+    ]
     print()
     print(table)
     if kind is not None:

@@ -81,6 +81,12 @@ def _sync():
 def time_interleaved(cases, warmup=3, rounds=20):
     """Median seconds per step of each case, timed interleaved.
 
+    Each round runs one step of every case, in the given order on even
+    rounds and in reverse order on odd ones, so that neighbouring cases are
+    timed back to back in every round and neither always goes first.
+    ``times[name][r]`` is the time of round ``r``: the cases' times of one
+    round pair up (see :func:`paired_ratios`).
+
     Args:
         cases (dict): Name to build function (see module docstring).
         warmup (int): Untimed steps per case first.
@@ -95,8 +101,9 @@ def time_interleaved(cases, warmup=3, rounds=20):
         for _ in range(warmup):
             steps[name]()
     times = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, step in steps.items():
+    order = list(steps.items())
+    for index in range(rounds):
+        for name, step in order if index % 2 == 0 else order[::-1]:
             _sync()
             start = time.perf_counter()
             step()
@@ -107,6 +114,36 @@ def time_interleaved(cases, warmup=3, rounds=20):
         name: dict(median=statistics.median(t), times=t)
         for name, t in times.items()
     }
+
+
+def paired_ratios(num_times, den_times):
+    """Per-round ratios ``num / den`` of two cases timed in the same rounds.
+
+    A shared machine slows both cases of one round alike, so the ratio of a
+    round is steadier than the ratio of two medians taken over different
+    moments.
+
+    Args:
+        num_times (list[float]): Per-round times of the numerator case.
+        den_times (list[float]): Per-round times of the denominator case.
+
+    Returns:
+        list[float]: One ratio per round.
+    """
+    if len(num_times) != len(den_times) or not num_times:
+        raise ValueError(
+            f'paired_ratios needs the same, non-zero number of rounds, got '
+            f'{len(num_times)} and {len(den_times)}')
+    return [a / b for a, b in zip(num_times, den_times)]
+
+
+def ratio_stats(ratios):
+    """Median, min, max and relative spread ``(max - min) / median`` of a
+    list of per-round ratios."""
+    median = statistics.median(ratios)
+    low, high = min(ratios), max(ratios)
+    return dict(median=median, min=low, max=high,
+                spread=(high - low) / median)
 
 
 def sgd_step_fn(model, inputs, data_samples, lr=0.01):

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
 from mmkd_contrast.engine import add_safety_hooks, find_resume_checkpoint
-from mmkd_contrast.utils import setup_cpu_distributed
+from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
 
 
 def parse_args():
@@ -37,7 +37,14 @@ def parse_args():
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision training (needs a GPU)')
+        help='automatic mixed precision: fp16 with dynamic loss scaling on '
+        'a GPU, bf16 autocast on a CPU')
+    parser.add_argument(
+        '--debug-checks',
+        action='store_true',
+        help='run the checks that read tensor values (label ranges, '
+        'finite inputs) at every step instead of only the first; each one '
+        'makes the host wait for the GPU (sets MMKD_CONTRAST_DEBUG_CHECKS=1)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -76,6 +83,28 @@ def parse_args():
     return args
 
 
+def set_amp(cfg, cuda=None):
+    """Make the config's optimizer wrapper a mixed-precision one: fp16
+    with dynamic loss scaling (mmengine ``AmpOptimWrapper``) on a GPU,
+    bf16 autocast without scaling (``AutocastOptimWrapper``) on a CPU."""
+    if cuda is None:
+        cuda = torch.cuda.is_available()
+    wrapper = cfg.optim_wrapper
+    plain = ('OptimWrapper', 'mmengine.OptimWrapper')
+    if wrapper.get('type', 'OptimWrapper') not in plain:
+        raise SystemExit(
+            f"--amp replaces the optimizer wrapper 'OptimWrapper', but this "
+            f"config uses {wrapper.get('type')!r}; set the mixed-precision "
+            'wrapper in the config instead')
+    if cuda:
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        wrapper.type = 'mmkd_contrast.AutocastOptimWrapper'
+        wrapper.dtype = 'bfloat16'
+        wrapper.device_type = 'cpu'
+
+
 def merge_args(cfg, args):
     """Merge the command-line arguments into the config."""
     cfg.launcher = args.launcher
@@ -86,11 +115,10 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a GPU: torch.cuda.is_available() '
-                             'is False on this machine.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        set_amp(cfg)
+    if args.debug_checks:
+        # Also seen by the processes a launcher starts from this one.
+        os.environ[DEBUG_CHECKS_ENV] = '1'
 
     if args.resume == 'auto':
         cfg.resume = True

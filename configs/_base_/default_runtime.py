@@ -12,10 +12,16 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
 )
 
-# Saves the Python, numpy and torch random states in every checkpoint and
-# restores them on --resume, so a resumed run continues exactly. Scoped, so
-# it resolves whatever the default scope (mmpretrain configs import us).
-custom_hooks = [dict(type='mmkd_contrast.RandomStateHook')]
+# RandomStateHook saves the Python, numpy and torch random states in every
+# checkpoint and restores them on --resume, so a resumed run continues
+# exactly. FiniteLossHook stops training at the first non-finite logged loss
+# (read on the host after the step, no extra sync), naming the term and the
+# iteration, before a checkpoint of the poisoned weights is written. Scoped,
+# so they resolve whatever the default scope (mmpretrain configs import us).
+custom_hooks = [
+    dict(type='mmkd_contrast.RandomStateHook'),
+    dict(type='mmkd_contrast.FiniteLossHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -3,6 +3,7 @@ from .checkpoint_loading import (CheckpointError, load_checkpoint_file,
                                  register_weights_only_loaders, state_dict_of,
                                  weights_only_forced)
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
 from .resume import find_resume_checkpoint
 from .safe_globals import register_mmengine_safe_globals
 from .safety_hooks import add_safety_hooks

@@ -1,9 +1,10 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_match_hook import CheckpointMatchHook, CheckpointMismatchError
+from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
 from .train_data_check_hook import TrainDataCheckHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointMatchHook', 'CheckpointMismatchError',
-    'RandomStateHook', 'TrainDataCheckHook'
+    'FiniteLossHook', 'RandomStateHook', 'TrainDataCheckHook'
 ]

@@ -3,6 +3,8 @@ from typing import Any, List, Sequence
 
 import torch
 
+from mmkd_contrast.utils import host_to_device
+
 __all__ = ['DataFieldError', 'read_data_field']
 
 
@@ -71,17 +73,17 @@ def read_data_field(data_samples: Sequence[Any], field: str,
         raise DataFieldError(
             f'data field {field!r}: the batch has no data samples')
     values: List[Any] = [_value(sample, field) for sample in data_samples]
+    # Host data goes to the device without making the host wait for it
+    # (see host_to_device), in the middle of the training step.
     if field == 'gt_label':
-        return torch.cat([
-            torch.as_tensor(x).view(-1)[:1] for x in values
-        ]).long().to(device)
+        return host_to_device(
+            torch.cat([torch.as_tensor(x).view(-1)[:1] for x in values]),
+            device, dtype=torch.long)
     if all(isinstance(v, torch.Tensor) for v in values) and \
             len({tuple(v.shape) for v in values}) == 1:
-        return torch.stack(values).to(device)
-    if all(isinstance(v, bool) for v in values):
-        return torch.as_tensor(values, dtype=torch.bool, device=device)
-    if all(isinstance(v, int) for v in values):
-        return torch.as_tensor(values, dtype=torch.long, device=device)
-    if all(isinstance(v, (int, float)) for v in values):
-        return torch.as_tensor(values, dtype=torch.float, device=device)
+        return host_to_device(torch.stack(values), device)
+    for kind, dtype in ((bool, torch.bool), (int, torch.long),
+                        ((int, float), torch.float)):
+        if all(isinstance(v, kind) for v in values):
+            return host_to_device(values, device, dtype=dtype)
     return values

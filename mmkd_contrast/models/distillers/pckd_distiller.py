@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmengine.logging import MessageHub, print_log
 
 from mmkd_contrast.registry import MODELS
+from mmkd_contrast.utils import should_check_values
 from .hyperparam_check import check_hyperparams
 from .single_teacher_distiller import (SingleTeacherDistiller, _shape,
                                        build_in_scope)
@@ -351,6 +352,9 @@ class PCKDDistiller(SingleTeacherDistiller):
 
     def _labels(self, data_samples):
         labels = self.data_field(data_samples, 'gt_label')
+        if not should_check_values(self, 'labels'):
+            # Reading values syncs with a GPU: first call, or debug checks.
+            return labels
         low, high = int(labels.min()), int(labels.max())
         bad = low if low < 0 else high if high >= self.num_classes else None
         if bad is not None:

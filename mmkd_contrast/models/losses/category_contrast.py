@@ -3,7 +3,8 @@ import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
+from mmkd_contrast.utils import (all_gather_cat, get_rank_and_world_size,
+                                 should_check_values)
 
 
 @MODELS.register_module()
@@ -42,6 +43,11 @@ class CategoryContrastLoss(nn.Module):
     DDP-averaged gradients equal those of one process on the concatenated
     batch; every rank must pass the same ``N``. With one process this is
     exactly the formula above.
+
+    The label range is checked on the first call (and on every call with
+    ``MMKD_CONTRAST_DEBUG_CHECKS=1``, see
+    :mod:`mmkd_contrast.utils.value_checks`): reading it makes the host
+    wait for a GPU.
 
     Args:
         temperature (float): ``tau``. Defaults to 4.0.
@@ -101,6 +107,9 @@ class CategoryContrastLoss(nn.Module):
             raise ValueError(
                 f'CategoryContrastLoss expects weight of shape ({num},) to '
                 f'match u_s {tuple(u_s.shape)}, got {tuple(weight.shape)}')
+        if not should_check_values(self):
+            # Reading values syncs with a GPU: first call, or debug checks.
+            return
         low, high = int(labels.min()), int(labels.max())
         bad = low if low < 0 else high if high >= num_classes else None
         if bad is not None:
@@ -145,9 +154,8 @@ class CategoryContrastLoss(nn.Module):
         num_anchors = anchors.shape[0]
         self_index = rank * num_anchors + torch.arange(
             num_anchors, device=anchors.device)
-        is_self = torch.zeros_like(logits, dtype=torch.bool)
-        is_self[torch.arange(num_anchors, device=anchors.device),
-                self_index] = True
+        key_index = torch.arange(keys.shape[0], device=anchors.device)
+        is_self = self_index[:, None] == key_index[None, :]
         positive = (anchor_labels[:, None] == key_labels[None, :]) & ~is_self
 
         # log sum_{k != a} exp(logit_ak); finite since every row has a k != a.

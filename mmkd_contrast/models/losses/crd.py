@@ -7,7 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
+from mmkd_contrast.utils import (all_gather_cat, get_rank_and_world_size,
+                                 should_check_values)
 
 NEG_SAMPLINGS = ('random', 'other_class')
 
@@ -25,14 +26,23 @@ def _softplus(x, threshold=20.):
 
 
 def _last_occurrences(indices):
-    """Distinct values of ``indices`` and the position of each one's last
-    occurrence, so that a batch holding an image twice writes one
-    deterministic row for it."""
-    unique, inverse = torch.unique(indices, return_inverse=True)
+    """The rows to write and, for each, the batch position whose value it
+    takes: the last occurrence of its index, so that a batch holding an
+    image twice writes the same, deterministic row for it from every
+    occurrence.
+
+    Sizes do not depend on the values (no ``unique``, no sync with a GPU):
+    the rows are ``indices`` themselves, duplicates included.
+    """
     positions = torch.arange(indices.numel(), device=indices.device)
-    last = torch.full_like(unique, -1).scatter_reduce_(
-        0, inverse, positions, reduce='amax')
-    return unique, last
+    same = indices[:, None] == indices[None, :]
+    last = torch.where(same, positions[None, :], -1).amax(dim=1)
+    return indices, last
+
+
+def _forget_z_known(module, incompatible_keys):
+    """After a state dict is loaded, ``Z`` is read again once."""
+    module._z_known = None
 
 
 def draw_other_class(row_labels, sample_idx, labels, num, generator=None):
@@ -109,8 +119,10 @@ class CRDLoss(nn.Module):
     - Scores use the banks as they were before this call; afterwards, in
       training mode, the rows of the batch become
       ``normalize(momentum * old + (1 - momentum) * new)`` with the detached
-      new embeddings. An image present twice in the (global) batch is
-      written once, with its last occurrence.
+      new embeddings. An image present twice in the (global) batch gets
+      the embedding of its last occurrence. A row whose new value is not
+      finite keeps its old one (decided on the device), so one bad batch
+      cannot poison the banks for every later batch.
     - ``Z`` is estimated per direction at the first call as
       ``mean(exp(logits)) * N`` over the ``B x (K + 1)`` scores (positives
       included) and then kept. ``z_s`` (student anchors) and ``z_t``
@@ -138,6 +150,12 @@ class CRDLoss(nn.Module):
       (``broadcast_buffers=True``) is unnecessary and can be turned off.
     - Banks, labels and ``Z`` are persistent buffers: they are saved in and
       resumed from checkpoints.
+    - No step after the first makes the host wait for a GPU: the checks of
+      values (``sample_idx`` in range, labels non-negative, ``neg_idx``)
+      run on the first call only, or on every call with
+      ``MMKD_CONTRAST_DEBUG_CHECKS=1`` (see
+      :mod:`mmkd_contrast.utils.value_checks`); whether ``Z`` is estimated
+      is read once.
 
     Args:
         num_samples (int): ``N``, the number of training images; the
@@ -221,6 +239,11 @@ class CRDLoss(nn.Module):
             torch.full((num_samples, ), UNSEEN_LABEL, dtype=torch.long))
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
+        # Whether z_s and z_t hold an estimate, known on the host so that a
+        # step does not read them (a sync with a GPU); None: not known yet
+        # (read once), also after loading a state dict.
+        self._z_known = None
+        self.register_load_state_dict_post_hook(_forget_z_known)
         # Reusable copies of the banks for the backward pass of the dense
         # scores (see ``_bank_logits``). Scratch space, not state: no
         # buffers.
@@ -291,7 +314,7 @@ class CRDLoss(nn.Module):
         with torch.autocast(device_type=s_emb.device.type, enabled=False):
             logits_s = self._bank_logits(s_emb.float(), 'memory_t', cand_idx)
             logits_t = self._bank_logits(t_emb.float(), 'memory_s', cand_idx)
-            if self.z_s.item() < 0 or self.z_t.item() < 0:
+            if not self._z_estimated():
                 self._estimate_z(logits_s.detach(), logits_t.detach())
             loss = (self._nce(logits_s, self.z_s) +
                     self._nce(logits_t, self.z_t))
@@ -339,6 +362,13 @@ class CRDLoss(nn.Module):
         return draw_other_class(known, sample_idx, labels.to(device),
                                 self.num_negatives, generator)
 
+    def _z_estimated(self):
+        """Whether ``Z`` has been estimated; reads the buffers (a sync with
+        a GPU) only until it has."""
+        if not self._z_known:
+            self._z_known = bool((self.z_s > 0) & (self.z_t > 0))
+        return self._z_known
+
     def _check_inputs(self, s_emb, t_emb, sample_idx, labels):
         if s_emb.dim() != 2 or s_emb.shape != t_emb.shape:
             raise ValueError(
@@ -364,6 +394,12 @@ class CRDLoss(nn.Module):
                     f'CRDLoss: {name} must be an integer tensor of shape '
                     f'({batch},) matching s_emb {tuple(s_emb.shape)}, got '
                     f'{got}')
+        if self.neg_sampling == 'other_class' and labels is None:
+            raise ValueError("CRDLoss with neg_sampling='other_class' needs "
+                             'the labels of the batch')
+        if not should_check_values(self, 'inputs'):
+            # Reading values syncs with a GPU: first call, or debug checks.
+            return
         out_of_range = (sample_idx < 0) | (sample_idx >= self.num_samples)
         if out_of_range.any():
             value = sample_idx[out_of_range][0].item()
@@ -375,9 +411,6 @@ class CRDLoss(nn.Module):
             value = labels[labels < 0][0].item()
             raise ValueError(
                 f'CRDLoss: labels must be non-negative, got {value}')
-        if self.neg_sampling == 'other_class' and labels is None:
-            raise ValueError("CRDLoss with neg_sampling='other_class' needs "
-                             'the labels of the batch')
 
     def _check_neg_idx(self, neg_idx, sample_idx):
         expected = (sample_idx.numel(), self.num_negatives)
@@ -386,6 +419,8 @@ class CRDLoss(nn.Module):
                 f'CRDLoss: neg_idx must be an integer tensor of shape '
                 f'{expected}, got {tuple(neg_idx.shape)}')
         neg_idx = neg_idx.to(sample_idx.device).long()
+        if not should_check_values(self, 'neg_idx'):
+            return neg_idx
         if ((neg_idx < 0) | (neg_idx >= self.num_samples)).any():
             raise ValueError('CRDLoss: neg_idx must lie in [0, num_samples) '
                              f'with num_samples = {self.num_samples}')
@@ -446,8 +481,15 @@ class CRDLoss(nn.Module):
         ])
         if get_rank_and_world_size()[1] > 1:
             dist.all_reduce(stats)
-        self.z_s.fill_((stats[0] / stats[2] * self.num_samples).item())
-        self.z_t.fill_((stats[1] / stats[2] * self.num_samples).item())
+        estimate = stats[:2] / stats[2] * self.num_samples
+        # A batch of non-finite scores leaves Z unestimated (the next batch
+        # estimates it) rather than poisoning every later step.
+        usable = torch.isfinite(estimate) & (estimate > 0)
+        self.z_s.copy_(torch.where(usable[0], estimate[0], self.z_s))
+        self.z_t.copy_(torch.where(usable[1], estimate[1], self.z_t))
+        # Read once, at the first step (a sync with a GPU); a batch that
+        # gave no usable estimate makes the next one estimate again.
+        self._z_known = bool(usable.all())
 
     def _nce(self, logits, z):
         """NCE loss of one direction, averaged over the anchors.
@@ -464,8 +506,13 @@ class CRDLoss(nn.Module):
     @torch.no_grad()
     def _update_banks(self, rows, new_s, new_t):
         """Rows ``rows`` of each bank become
-        ``normalize(m * old + (1 - m) * new)``."""
+        ``normalize(m * old + (1 - m) * new)``; a row whose new value is not
+        finite keeps its old value (decided on the device, without a sync),
+        so that one bad batch cannot poison every later one. ``rows`` may
+        repeat a row with identical values."""
         for bank, new in ((self.memory_s, new_s), (self.memory_t, new_t)):
             old = bank.index_select(0, rows)
             mixed = self.momentum * old + (1 - self.momentum) * new.to(old)
-            bank.index_copy_(0, rows, F.normalize(mixed, dim=1))
+            mixed = F.normalize(mixed, dim=1)
+            finite = torch.isfinite(mixed).all(dim=1, keepdim=True)
+            bank.index_copy_(0, rows, torch.where(finite, mixed, old))

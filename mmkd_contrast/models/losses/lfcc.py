@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
+from mmkd_contrast.utils import should_check_values
 from .infonce import batch_info_nce
 
 
@@ -35,6 +36,11 @@ class LFCCLoss(nn.Module):
     keys of both sides are gathered from every rank with their gradient, so
     that gradients averaged over ranks (as DDP does) equal those of the loss
     on the concatenated batch.
+
+    Non-finite inputs raise on the first call (and on every call with
+    ``MMKD_CONTRAST_DEBUG_CHECKS=1``, see
+    :mod:`mmkd_contrast.utils.value_checks`); later, a non-finite loss stops
+    training through :class:`~mmkd_contrast.engine.hooks.FiniteLossHook`.
 
     Args:
         temperature (float): Softmax temperature ``tau``. Defaults to 0.1.
@@ -72,7 +78,9 @@ class LFCCLoss(nn.Module):
                 'LFCCLoss expects student and teacher embeddings of the same '
                 f'shape (B, D), got z_s {tuple(z_s.shape)} and z_t '
                 f'{tuple(z_t.shape)}')
-        for name, z in (('z_s', z_s), ('z_t', z_t)):
+        # Reading values syncs with a GPU: first call, or debug checks on.
+        for name, z in (('z_s', z_s),
+                        ('z_t', z_t)) if should_check_values(self) else ():
             if not torch.isfinite(z).all():
                 raise ValueError(
                     f'LFCCLoss: {name} contains non-finite values (NaN or '

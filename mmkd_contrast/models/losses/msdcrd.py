@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from mmkd_contrast.models.connectors.multi_scale_decoupler import (
     MultiScaleDecoupler, check_scales)
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import get_rank_and_world_size
+from mmkd_contrast.utils import (get_rank_and_world_size,
+                                 should_check_values)
 from .infonce import batch_info_nce
 
 
@@ -46,6 +47,11 @@ class MSDCRDLoss(nn.Module):
     student-anchored and the teacher-anchored direction. The teacher is
     detached and the logits are computed in fp32. The loss keeps no memory
     bank: nothing grows with the dataset.
+
+    Non-finite inputs raise on the first call (and on every call with
+    ``MMKD_CONTRAST_DEBUG_CHECKS=1``, see
+    :mod:`mmkd_contrast.utils.value_checks`); later, a non-finite loss stops
+    training through :class:`~mmkd_contrast.engine.hooks.FiniteLossHook`.
 
     Args:
         scales (Sequence[int]): Decoupling grid sizes, distinct positive
@@ -91,19 +97,34 @@ class MSDCRDLoss(nn.Module):
         # per-region weighted sum, so the order does not change the value.
         self.decoupler = MultiScaleDecoupler(sorted(self.scales))
         ordered = self.decoupler.scales
+        # Constants of the step live on the device as (non-persistent)
+        # buffers: a tensor made from host data in forward would be a
+        # blocking host-to-device copy on a GPU.
         # L_samp = mean_k mean_m: region m of scale k weighs 1/(#scales k^2).
-        self._sample_weights = [
-            1.0 / (len(ordered) * k * k) for k in ordered for _ in range(k * k)
-        ]
+        self.register_buffer(
+            '_sample_weights',
+            torch.tensor([
+                1.0 / (len(ordered) * k * k) for k in ordered
+                for _ in range(k * k)
+            ]),
+            persistent=False)
         local = [k for k in ordered if k > 1]
         self._num_global = len(ordered) - len(local)  # 0 or 1 region
+        self._has_feature_term = bool(local)
         # L_feat = mean_{k>1} (1/k^2) sum_m, contrasting regions of one scale.
-        self._feature_weights = [
-            1.0 / (len(local) * k * k) for k in local for _ in range(k * k)
-        ]
-        self._feature_blocks = [
-            i for i, k in enumerate(local) for _ in range(k * k)
-        ]
+        self.register_buffer(
+            '_feature_weights',
+            torch.tensor([
+                1.0 / (len(local) * k * k) for k in local
+                for _ in range(k * k)
+            ]),
+            persistent=False)
+        # Pairs of regions of different scales, masked out of L_feat.
+        blocks = torch.tensor(
+            [i for i, k in enumerate(local) for _ in range(k * k)])
+        self.register_buffer(
+            '_feature_mask', blocks[:, None] != blocks[None, :],
+            persistent=False)
 
     def _check_inputs(self, s_feat, t_feat):
         if s_feat.dim() != 4 or t_feat.dim() != 4:
@@ -127,6 +148,9 @@ class MSDCRDLoss(nn.Module):
                 'MSDCRDLoss: the sample-wise term contrasts the images of the '
                 'batch and has no negatives for a global batch of '
                 f'{s_feat.shape[0] * world_size} image; use at least 2 images')
+        if not should_check_values(self):
+            # Reading values syncs with a GPU: first call, or debug checks.
+            return
         for name, feat in (('s_feat', s_feat), ('t_feat', t_feat)):
             # One reduction instead of an elementwise test: a NaN or Inf
             # anywhere makes the sum non-finite.
@@ -176,7 +200,7 @@ class MSDCRDLoss(nn.Module):
             s_local = self.decoupler.decouple(s_feat)
             t_local = self.decoupler.decouple(t_feat)
             loss_samp = self._sample_wise(s_local, t_local)
-            if self._feature_weights:
+            if self._has_feature_term:
                 loss_feat = self._feature_wise(
                     s_local[:, self._num_global:],
                     t_local[:, self._num_global:])
@@ -195,8 +219,7 @@ class MSDCRDLoss(nn.Module):
             self.symmetric,
             batch_dim=0,
             reduction='none')  # (R, B)
-        weights = per_image.new_tensor(self._sample_weights)
-        return (per_image.mean(dim=1) * weights).sum()
+        return (per_image.mean(dim=1) * self._sample_weights).sum()
 
     def _feature_wise(self, s_local, t_local):
         """L_feat from the ``(B, R', C)`` regions of the scales ``k > 1``:
@@ -205,9 +228,7 @@ class MSDCRDLoss(nn.Module):
         # (B, R', R'); scores across different scales are masked out.
         logits = torch.matmul(s_local, t_local.transpose(1, 2))
         logits = logits / self.temperature
-        blocks = torch.tensor(self._feature_blocks, device=logits.device)
-        logits = logits.masked_fill(blocks[:, None] != blocks[None, :],
-                                    float('-inf'))
+        logits = logits.masked_fill(self._feature_mask, float('-inf'))
         target = torch.arange(num, device=logits.device).repeat(
             s_local.shape[0])
         per_region = F.cross_entropy(
@@ -219,5 +240,5 @@ class MSDCRDLoss(nn.Module):
                 target,
                 reduction='none')
             per_region = 0.5 * (per_region + teacher_anchored)
-        weights = per_region.new_tensor(self._feature_weights)
-        return (per_region.view(-1, num).mean(dim=0) * weights).sum()
+        return (per_region.view(-1, num).mean(dim=0) *
+                self._feature_weights).sum()

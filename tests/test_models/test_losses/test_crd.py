@@ -148,6 +148,71 @@ def test_crd_z_fixed_after_first_call_and_checkpointed():
     assert resumed.z_s.item() == z_s
 
 
+def test_crd_non_finite_batch_does_not_poison_the_banks():
+    torch.manual_seed(0)
+    loss = make_loss()
+    loss(unit(3, 4), unit(3, 4), torch.tensor([1, 2, 3]))  # Z estimated
+    mem_s, mem_t = loss.memory_s.clone(), loss.memory_t.clone()
+    s, t = unit(3, 4), unit(3, 4)
+    s[1, 2] = float('nan')  # one bad student row
+    t[2] = float('inf')  # one bad teacher row
+    idx = torch.tensor([4, 5, 6])
+    loss(s, t, idx)
+    # Rows whose new value is not finite keep their old value; the others
+    # are updated as usual.
+    assert torch.equal(loss.memory_s[5], mem_s[5])
+    assert torch.equal(loss.memory_t[6], mem_t[6])
+    assert not torch.equal(loss.memory_s[4], mem_s[4])
+    assert not torch.equal(loss.memory_t[5], mem_t[5])
+    assert torch.isfinite(loss.memory_s).all()
+    assert torch.isfinite(loss.memory_t).all()
+    # A clean batch afterwards has a finite loss, with the same Z.
+    z_s = loss.z_s.item()
+    assert torch.isfinite(loss(unit(3, 4), unit(3, 4), idx))
+    assert loss.z_s.item() == z_s
+
+
+def test_crd_non_finite_first_batch_leaves_z_unestimated():
+    torch.manual_seed(0)
+    loss = make_loss()
+    nan = torch.full((3, 4), float('nan'))
+    assert not torch.isfinite(loss(nan, nan, torch.tensor([1, 2, 3])))
+    assert loss.z_s.item() < 0 and loss.z_t.item() < 0
+    assert torch.isfinite(loss.memory_s).all()
+    value = loss(unit(3, 4), unit(3, 4), torch.tensor([4, 5, 6]))
+    assert torch.isfinite(value)
+    assert loss.z_s.item() > 0 and loss.z_t.item() > 0
+
+
+def test_crd_z_is_read_again_after_loading_a_state_dict():
+    torch.manual_seed(0)
+    loss = make_loss()
+    fresh = make_loss().state_dict()
+    loss(unit(3, 4), unit(3, 4), torch.tensor([1, 2, 3]))
+    assert loss.z_s.item() > 0
+    loss.load_state_dict(fresh)  # Z back to "not estimated"
+    loss(unit(3, 4), unit(3, 4), torch.tensor([4, 5, 6]))
+    assert loss.z_s.item() > 0 and loss.z_t.item() > 0
+
+
+def test_crd_value_checks_first_call_or_debug():
+    from mmkd_contrast.utils import set_debug_checks
+    s, t = unit(2, 4), unit(2, 4)
+    loss = make_loss()
+    loss(s, t, torch.tensor([0, 1]))
+    # Later calls do not read values (a sync with a GPU): an index out of
+    # range reaches the indexing op, which fails on its own.
+    with pytest.raises((IndexError, RuntimeError)) as err:
+        loss(s, t, torch.tensor([0, 12]))
+    assert 'num_samples' not in str(err.value)
+    set_debug_checks(True)
+    try:
+        with pytest.raises(ValueError, match=r'sample_idx 12 '):
+            loss(s, t, torch.tensor([0, 12]))
+    finally:
+        set_debug_checks(None)
+
+
 def test_crd_loss_weight_scales():
     torch.manual_seed(0)
     s, t, idx = unit(3, 4), unit(3, 4), torch.tensor([0, 4, 9])
@@ -404,10 +469,11 @@ def test_crd_errors():
         make_loss(neg_sampling='hard')
     loss = make_loss()
     s, t = unit(2, 4), unit(2, 4)
+    # Value checks run on a loss's first call (or always in debug mode).
     with pytest.raises(ValueError, match=r'sample_idx 12 .*num_samples = 12'):
-        loss(s, t, torch.tensor([0, 12]))
+        make_loss()(s, t, torch.tensor([0, 12]))
     with pytest.raises(ValueError, match=r'sample_idx -1 '):
-        loss(s, t, torch.tensor([-1, 1]))
+        make_loss()(s, t, torch.tensor([-1, 1]))
     with pytest.raises(ValueError, match=r'\(2, 4\).*\(3, 4\)'):
         loss(s, unit(3, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match=r'feat_dim = 4'):
@@ -417,8 +483,8 @@ def test_crd_errors():
     with pytest.raises(ValueError, match=r'sample_idx.*integer'):
         loss(s, t, torch.tensor([0., 1.]))
     with pytest.raises(ValueError, match="anchor's own"):
-        loss(s, t, torch.tensor([0, 1]),
-             neg_idx=torch.tensor([[0, 2, 3, 4, 5], [2, 3, 4, 5, 6]]))
+        make_loss()(s, t, torch.tensor([0, 1]),
+                    neg_idx=torch.tensor([[0, 2, 3, 4, 5], [2, 3, 4, 5, 6]]))
     with pytest.raises(ValueError, match=r'neg_idx.*\(2, 5\)'):
         loss(s, t, torch.tensor([0, 1]), neg_idx=torch.tensor([[2], [3]]))
     with pytest.raises(ValueError, match='labels'):
