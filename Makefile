@@ -12,9 +12,12 @@ REQS := requirements/torch.txt requirements/mminstall.txt \
         requirements/runtime.txt requirements/tests.txt \
         requirements/ecosystem.txt
 # mmcv: full mmcv 2.1.0 (compiled ops, for mmseg's and mmdet's models) from
-# ../shared/wheels when that wheel exists, else mmcv-lite (requirements/
+# a wheel in MMCV_WHEEL_DIR when one is there, else mmcv-lite (requirements/
 # mmcv.txt). The two install the same package; the other one is removed.
-MMCV_WHEEL := $(firstword $(wildcard ../shared/wheels/mmcv-2.1.0-*.whl))
+# The default folder is where this project's build machines keep the wheel;
+# elsewhere: make test MMCV_WHEEL_DIR=/folder/with/the/wheel
+MMCV_WHEEL_DIR ?= ../shared/wheels
+MMCV_WHEEL := $(firstword $(wildcard $(MMCV_WHEEL_DIR)/mmcv-2.1.0-*.whl))
 ifneq ($(MMCV_WHEEL),)
 MMCV := $(MMCV_WHEEL)
 MMCV_OTHER := mmcv-lite

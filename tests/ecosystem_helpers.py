@@ -15,8 +15,9 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PACKAGES = {'mmseg': 'mmsegmentation 1.2.2', 'mmdet': 'mmdet 3.3.0'}
 HOW = ('see "Distilling segmentors and detectors" in the README: '
-       'pip install full mmcv 2.1 (e.g. ../shared/wheels/mmcv-2.1.0-*.whl '
-       'here), mmsegmentation==1.2.2, mmdet==3.3.0 and their extra needs')
+       'pip install full mmcv 2.1 (or make test '
+       'MMCV_WHEEL_DIR=<folder with its wheel>), mmsegmentation==1.2.2, '
+       'mmdet==3.3.0 and their extra needs')
 
 
 def ecosystem_missing(package):
