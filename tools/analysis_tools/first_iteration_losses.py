@@ -1,0 +1,146 @@
+"""Print (and save or compare) a distiller's losses on its first batches.
+
+A refactoring check: the same config, seed and batches must give the same
+losses before and after a change of the code. The model is built from the
+config with its teacher checkpoint dropped (the teacher keeps its seeded
+initial weights), fed the first ``--iters`` batches of its training
+dataloader in ``loss`` mode at epoch 1 (no optimizer step; a memory bank still
+updates), and every loss is printed.
+
+Example::
+
+    python tools/analysis_tools/first_iteration_losses.py \\
+        configs/quickstart/kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py \\
+        --out before.json
+    # ... change the code ...
+    python tools/analysis_tools/first_iteration_losses.py \\
+        configs/quickstart/kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py \\
+        --compare before.json
+"""
+import argparse
+import json
+import math
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import MessageHub
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner, set_random_seed
+
+import mmkd_contrast  # noqa: F401  registers modules
+from mmkd_contrast.registry import MODELS
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Print a distiller's losses on its first training "
+        'batches (seeded, teacher checkpoint dropped).')
+    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument(
+        '--iters', type=int, default=2, help='batches per config')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--out', help='save the losses of every config to this JSON file')
+    parser.add_argument(
+        '--compare',
+        help='a JSON file written by --out; exit 1 if any loss differs')
+    parser.add_argument(
+        '--rtol',
+        type=float,
+        default=1e-5,
+        help='relative tolerance of --compare')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of every config')
+    return parser.parse_args()
+
+
+def first_losses(config, iters, seed, cfg_options=None):
+    """The losses of ``config``'s first ``iters`` training batches.
+
+    Returns:
+        list[dict]: One ``{loss name: float}`` per batch.
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.model.pop('teacher_ckpt', None)
+    if cfg.get('data_preprocessor') is not None:
+        # As mmengine's Runner does.
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    set_random_seed(seed, deterministic=True)
+    scope = cfg.get('default_scope', 'mmkd_contrast')
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+        loader_cfg = dict(cfg.train_dataloader)
+        loader_cfg['num_workers'] = 0
+        loader_cfg['persistent_workers'] = False
+        loader = Runner.build_dataloader(loader_cfg, seed=seed)
+    model.train()
+    # What the Runner tells the model in epoch 1 (PCKD's preview reads it).
+    hub = MessageHub.get_instance(f'first_iteration_losses:{config}')
+    hub.update_info('epoch', 0)
+    hub.update_info('max_epochs', cfg.get('train_cfg', {}).get('max_epochs'))
+    results = []
+    for step, batch in enumerate(loader):
+        if step == iters:
+            break
+        data = model.data_preprocessor(batch, training=True)
+        with torch.no_grad():
+            losses = model(**data, mode='loss')
+        results.append({
+            name: float(value.detach().float().mean())
+            for name, value in sorted(losses.items())
+        })
+    return results
+
+
+def differences(before, after, rtol):
+    """Lines naming every loss that differs between two runs."""
+    lines = []
+    for config in sorted(set(before) | set(after)):
+        old, new = before.get(config), after.get(config)
+        if old is None or new is None:
+            lines.append(f'{config}: only in '
+                         f'{"the new run" if old is None else "the old run"}')
+            continue
+        for step, (old_step, new_step) in enumerate(zip(old, new)):
+            for name in sorted(set(old_step) | set(new_step)):
+                a, b = old_step.get(name), new_step.get(name)
+                if a is None or b is None or not math.isclose(
+                        a, b, rel_tol=rtol, abs_tol=1e-7):
+                    lines.append(f'{config} batch {step} {name}: '
+                                 f'{a!r} -> {b!r}')
+    return lines
+
+
+def main():
+    args = parse_args()
+    results = {}
+    for config in args.configs:
+        results[config] = first_losses(config, args.iters, args.seed,
+                                       args.cfg_options)
+        for step, losses in enumerate(results[config]):
+            shown = ', '.join(f'{k}={v:.7g}' for k, v in losses.items())
+            print(f'{config} batch {step}: {shown}', flush=True)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=1)
+    if args.compare:
+        with open(args.compare) as f:
+            before = json.load(f)
+        before = {k: v for k, v in before.items() if k in results}
+        lines = differences(before, results, args.rtol)
+        for line in lines:
+            print('DIFFERS:', line)
+        print(f'compared {len(results)} configs with {args.compare}: '
+              f'{len(lines)} losses differ (rtol={args.rtol})')
+        if lines:
+            sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
