@@ -245,8 +245,7 @@ def lfcc_student_case(speed_lfcc, batch_size):
         from mmengine.logging import MMLogger
 
         import mmkd_contrast  # noqa: F401
-        from mmkd_contrast.models.distillers.single_teacher_distiller \
-            import build_in_scope
+        from mmkd_contrast.models.utils import build_in_scope
         from speed_utils import sgd_step_fn
 
         torch.manual_seed(0)

@@ -48,8 +48,7 @@ def build_model(config):
     from mmengine.logging import MMLogger
 
     import mmkd_contrast  # noqa: F401
-    from mmkd_contrast.models.distillers.single_teacher_distiller import \
-        build_in_scope
+    from mmkd_contrast.models.utils import build_in_scope
 
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
     model_cfg = cfg.model

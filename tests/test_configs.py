@@ -7,8 +7,7 @@ import pytest
 from ecosystem_helpers import ecosystem_missing
 from mmengine.config import Config
 
-from mmkd_contrast.models.distillers.single_teacher_distiller import \
-    build_in_scope
+from mmkd_contrast.models.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(__file__))
 CONFIGS = sorted(

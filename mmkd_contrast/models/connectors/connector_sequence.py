@@ -1,17 +1,8 @@
 """Several connectors applied one after the other, as one connector."""
-import torch
 import torch.nn as nn
-from mmengine.registry import DefaultScope
 
 from mmkd_contrast.registry import MODELS
-
-
-def _shape(x):
-    if torch.is_tensor(x):
-        return tuple(x.shape)
-    if isinstance(x, (tuple, list)):
-        return type(x)(_shape(v) for v in x)
-    return type(x).__name__
+from ..utils import build_in_scope, shape_of
 
 
 @MODELS.register_module()
@@ -59,8 +50,7 @@ class ConnectorSequence(nn.Module):
             if isinstance(cfg, nn.Module):
                 steps.append(cfg)
             elif isinstance(cfg, dict):
-                with DefaultScope.overwrite_default_scope('mmkd_contrast'):
-                    steps.append(MODELS.build(cfg))
+                steps.append(build_in_scope(cfg))
             else:
                 raise TypeError(
                     f'ConnectorSequence: step {index} must be a config dict '
@@ -91,7 +81,7 @@ class ConnectorSequence(nn.Module):
                 raise type(err)(
                     f'ConnectorSequence step {index} '
                     f'({type(step).__name__}) failed on input of shape '
-                    f'{_shape(x)}: {err}') from err
+                    f'{shape_of(x)}: {err}') from err
             x = x_next
         return x
 

@@ -9,8 +9,8 @@ from mmengine.logging import MessageHub, print_log
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
 from .hyperparam_check import check_hyperparams
-from .single_teacher_distiller import (SingleTeacherDistiller, _shape,
-                                       build_in_scope)
+from ..utils import build_in_scope, shape_of
+from .single_teacher_distiller import SingleTeacherDistiller
 
 #: Taps PCKD reads: the pooled penultimate feature and the linear
 #: classifier, whose weight rows are the category centres.
@@ -326,7 +326,7 @@ class PCKDDistiller(SingleTeacherDistiller):
                 'transform and MultiViewClsDataPreprocessor')
         if not isinstance(inputs, torch.Tensor) or inputs.dim() != 4:
             raise ValueError(f'PCKDDistiller expects inputs (V*B, C, H, W), '
-                             f'got {_shape(inputs)}. {hint}')
+                             f'got {shape_of(inputs)}. {hint}')
         if data_samples is None or len(data_samples) != inputs.shape[0]:
             raise ValueError(
                 f'PCKDDistiller: {inputs.shape[0]} inputs but '
@@ -407,7 +407,7 @@ class PCKDDistiller(SingleTeacherDistiller):
         try:
             return loss(**inputs)
         except (ValueError, RuntimeError) as err:
-            described = ', '.join(f'{arg} {_shape(value)}'
+            described = ', '.join(f'{arg} {shape_of(value)}'
                                   for arg, value in inputs.items())
             raise type(err)(f"PCKD term '{name}' ({type(loss).__name__}) "
                             f'failed on [{described}]: {err}') from err
@@ -417,7 +417,7 @@ class PCKDDistiller(SingleTeacherDistiller):
         embedded = self.connectors[name](feat)
         if embedded.shape[-1] != centres.shape[1]:
             raise ValueError(
-                f"PCKDDistiller: connector '{name}' gives {_shape(embedded)}"
+                f"PCKDDistiller: connector '{name}' gives {shape_of(embedded)}"
                 f' but the centres are {tuple(centres.shape)}')
         return embedded @ centres.t()
 

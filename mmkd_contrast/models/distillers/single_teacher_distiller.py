@@ -1,14 +1,12 @@
 import inspect
 import logging
 import os.path as osp
-from importlib import import_module
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
@@ -16,63 +14,9 @@ from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
                                                      state_dict_of)
 from mmkd_contrast.registry import MODELS
 from ..recorders import TapRecorder, freeze
+from ..utils import build_in_scope, package_scope, shape_of
 from .data_fields import read_data_field
 from .hyperparam_check import check_hyperparams
-
-# Scopes whose nested unscoped types resolve in ours (which falls back to
-# mmpretrain's registry), so that an ``mmpretrain.ImageClassifier`` may hold
-# this project's CIFAR backbones.
-OWN_SCOPES = ('mmkd_contrast', 'mmpretrain')
-
-
-def package_scope(cfg, default='mmkd_contrast'):
-    """The scope in which config ``cfg`` builds.
-
-    A type that names another package (``mmseg.EncoderDecoder``,
-    ``mmdet.RetinaNet``) builds in that package's scope, so that its nested
-    unscoped types (``ResNetV1c``, ``FCNHead``, ``SegDataPreProcessor``)
-    resolve in that package's registries and not in ours or mmpretrain's.
-    Anything else builds in ``default``.
-
-    Args:
-        cfg (dict): A model config.
-        default (str): The scope of a type that names no other package.
-
-    Returns:
-        str: A scope name.
-    """
-    kind = cfg.get('type') if isinstance(cfg, dict) else None
-    if not isinstance(kind, str) or '.' not in kind:
-        return default
-    scope = kind.split('.', 1)[0]
-    if scope in OWN_SCOPES:
-        return default
-    try:
-        import_module(f'{scope}.registry')
-    except ImportError:
-        return default
-    return scope if MODELS.root._search_child(scope) is not None else default
-
-
-def build_in_scope(cfg, default='mmkd_contrast'):
-    """Build model config ``cfg`` in its package's scope.
-
-    See :func:`package_scope`: ``mmkd_contrast`` (``default``) unless the
-    type names another package, so that nested unscoped types (an
-    ``ImageClassifier`` whose backbone is a ``CIFARResNet``) resolve here
-    first, then in mmpretrain.
-    """
-    with DefaultScope.overwrite_default_scope(package_scope(cfg, default)):
-        return MODELS.build(cfg)
-
-
-def _shape(x):
-    if isinstance(x, torch.Tensor):
-        return tuple(x.shape)
-    if isinstance(x, (tuple, list)):
-        return type(x)(_shape(v) for v in x)
-    return type(x).__name__
-
 
 @MODELS.register_module()
 class SingleTeacherDistiller(BaseModel):
@@ -392,9 +336,9 @@ class SingleTeacherDistiller(BaseModel):
             except (ValueError, RuntimeError, IndexError) as err:
                 described = '; '.join(
                     f'{arg} <- {self._describe(self.loss_inputs[name][arg])}'
-                    f' {_shape(kwargs[arg])}'
+                    f' {shape_of(kwargs[arg])}'
                     if arg in self.loss_inputs[name] else
-                    f'{arg} {_shape(kwargs[arg])}' for arg in kwargs)
+                    f'{arg} {shape_of(kwargs[arg])}' for arg in kwargs)
                 raise type(err)(
                     f"distill loss '{name}' ({type(loss).__name__}) failed "
                     f'on inputs [{described}]: {err}') from err
@@ -427,7 +371,7 @@ class SingleTeacherDistiller(BaseModel):
                         f"connector '{src['connector']}' "
                         f'({type(connector).__name__}) failed on '
                         f"tap '{src['role']}.{src['tap']}' of shape "
-                        f'{_shape(value)}: {err}') from err
+                        f'{shape_of(value)}: {err}') from err
         cache[key] = value
         return value
 

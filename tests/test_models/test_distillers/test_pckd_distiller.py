@@ -16,8 +16,7 @@ from mmpretrain.structures import DataSample
 from mmkd_contrast.models import (MultiViewClsDataPreprocessor,
                                   PCKDDistiller)
 from mmkd_contrast.models.distillers import pckd_distiller
-from mmkd_contrast.models.distillers.single_teacher_distiller import \
-    build_in_scope
+from mmkd_contrast.models.utils import build_in_scope
 from mmkd_contrast.registry import TRANSFORMS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
