@@ -18,6 +18,7 @@ from ..utils import build_in_scope, package_scope, shape_of
 from .data_fields import read_data_field
 from .hyperparam_check import check_hyperparams
 
+
 @MODELS.register_module()
 class SingleTeacherDistiller(BaseModel):
     """Distil a student from one frozen teacher through named taps.
