@@ -34,7 +34,7 @@ def cifar_distiller_cfg():
         teacher_taps=dict(logits='head.fc'),
         distill_losses=dict(kd=dict(type='KDLoss')),
         loss_inputs=dict(
-            kd=dict(preds_S='student.logits', preds_T='teacher.logits')))
+            kd=dict(s_logits='student.logits', t_logits='teacher.logits')))
 
 
 def test_registries_are_children_of_mmpretrain():

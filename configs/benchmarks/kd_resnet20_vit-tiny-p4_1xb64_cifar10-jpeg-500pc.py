@@ -18,5 +18,5 @@ model = dict(
     teacher_taps=dict(logits='head.fc'),
     distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
     loss_inputs=dict(
-        kd=dict(preds_S='student.logits', preds_T='teacher.logits')),
+        kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

@@ -49,10 +49,10 @@ model = dict(
     ),
     loss_inputs=dict(
         lfcc_p4=dict(
-            z_s=dict(tap='student.p4', connector='s_p4'),
-            z_t=dict(tap='teacher.p4', connector='t_p4')),
+            s_emb=dict(tap='student.p4', connector='s_p4'),
+            t_emb=dict(tap='teacher.p4', connector='t_p4')),
         lfcc_p5=dict(
-            z_s=dict(tap='student.p5', connector='s_p5'),
-            z_t=dict(tap='teacher.p5', connector='t_p5')),
+            s_emb=dict(tap='student.p5', connector='s_p5'),
+            t_emb=dict(tap='teacher.p5', connector='t_p5')),
     ),
 )

@@ -60,10 +60,10 @@ model = dict(
     ),
     loss_inputs=dict(
         lfcc_stage3=dict(
-            z_s=dict(tap='student.stage3', connector='s_stage3'),
-            z_t=dict(tap='teacher.stage3', connector='t_stage3')),
+            s_emb=dict(tap='student.stage3', connector='s_stage3'),
+            t_emb=dict(tap='teacher.stage3', connector='t_stage3')),
         lfcc_stage4=dict(
-            z_s=dict(tap='student.stage4', connector='s_stage4'),
-            z_t=dict(tap='teacher.stage4', connector='t_stage4')),
+            s_emb=dict(tap='student.stage4', connector='s_stage4'),
+            t_emb=dict(tap='teacher.stage4', connector='t_stage4')),
     ),
 )

@@ -25,12 +25,12 @@ model = dict(
             loss_weight=1.0),
     ),
     loss_inputs=dict(
-        kd=dict(preds_S='student.logits', preds_T='teacher.logits'),
+        kd=dict(s_logits='student.logits', t_logits='teacher.logits'),
         lfcc_stage3=dict(
-            z_s=dict(tap='student.stage3', connector='s_stage3'),
-            z_t=dict(tap='teacher.stage3', connector='t_stage3')),
+            s_emb=dict(tap='student.stage3', connector='s_stage3'),
+            t_emb=dict(tap='teacher.stage3', connector='t_stage3')),
         lfcc_stage4=dict(
-            z_s=dict(tap='student.stage4', connector='s_stage4'),
-            z_t=dict(tap='teacher.stage4', connector='t_stage4')),
+            s_emb=dict(tap='student.stage4', connector='s_stage4'),
+            t_emb=dict(tap='teacher.stage4', connector='t_stage4')),
     ),
 )

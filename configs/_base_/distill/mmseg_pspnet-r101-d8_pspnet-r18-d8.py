@@ -47,7 +47,7 @@ model = dict(
         kd=dict(type='KDLoss', tau=1.0, loss_weight=1.0, ignore_index=255)),
     loss_inputs=dict(
         kd=dict(
-            preds_S='student.logits',
-            preds_T='teacher.logits',
+            s_logits='student.logits',
+            t_logits='teacher.logits',
             labels='data.gt_sem_seg')),
 )

@@ -456,8 +456,8 @@ class PCKDDistiller(SingleTeacherDistiller):
         if 'kd' in self.distill_losses:
             losses['distill.loss_kd'] = self._term(
                 'kd',
-                preds_S=logits_s[unrotated],
-                preds_T=logits_t[unrotated],
+                s_logits=logits_s[unrotated],
+                t_logits=logits_t[unrotated],
                 weight=weight)
         if 'cc' in self.distill_losses:
             # Both heads take the student feature.

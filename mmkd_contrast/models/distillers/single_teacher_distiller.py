@@ -38,8 +38,8 @@ class SingleTeacherDistiller(BaseModel):
         ...     student_taps=dict(logits='head.fc'),
         ...     teacher_taps=dict(logits='head.fc'),
         ...     distill_losses=dict(kd=dict(type='KDLoss', tau=4)),
-        ...     loss_inputs=dict(kd=dict(preds_S='student.logits',
-        ...                              preds_T='teacher.logits')))
+        ...     loss_inputs=dict(kd=dict(s_logits='student.logits',
+        ...                              t_logits='teacher.logits')))
 
     Args:
         student (dict | nn.Module): The student model.

@@ -34,13 +34,13 @@ class KDLoss(nn.Module):
         self.loss_weight = loss_weight
         self.ignore_index = ignore_index
 
-    def forward(self, preds_S, preds_T, weight=None, labels=None):
+    def forward(self, s_logits, t_logits, weight=None, labels=None):
         """Compute the loss.
 
         Args:
-            preds_S (Tensor): Student logits ``(B, C)`` or per-position
+            s_logits (Tensor): Student logits ``(B, C)`` or per-position
                 logits ``(B, C, H, W)``.
-            preds_T (Tensor): Teacher logits of the same shape, detached
+            t_logits (Tensor): Teacher logits of the same shape, detached
                 here.
             weight (Tensor, optional): Per-sample weight ``(B,)``. The
                 weighted sum is still divided by the number of (valid)
@@ -54,14 +54,14 @@ class KDLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        if preds_S.shape != preds_T.shape or preds_S.dim() < 2:
+        if s_logits.shape != t_logits.shape or s_logits.dim() < 2:
             raise ValueError(
                 'KDLoss expects student and teacher logits of the same '
-                'shape, (B, C) or per position (B, C, H, W), got preds_S '
-                f'{tuple(preds_S.shape)} and preds_T '
-                f'{tuple(preds_T.shape)}')
-        log_p_s = F.log_softmax(preds_S.float() / self.tau, dim=1)
-        log_p_t = F.log_softmax(preds_T.detach().float() / self.tau, dim=1)
+                'shape, (B, C) or per position (B, C, H, W), got s_logits '
+                f'{tuple(s_logits.shape)} and t_logits '
+                f'{tuple(t_logits.shape)}')
+        log_p_s = F.log_softmax(s_logits.float() / self.tau, dim=1)
+        log_p_t = F.log_softmax(t_logits.detach().float() / self.tau, dim=1)
         kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
         if weight is not None:
             if weight.shape != kl.shape[:1]:

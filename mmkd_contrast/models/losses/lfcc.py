@@ -27,7 +27,7 @@ class LFCCLoss(nn.Module):
     with the teacher-anchored direction. The result is multiplied by
     ``loss_weight``. Logits are computed in fp32.
 
-    ``z_t`` is *not* detached: it is the output of a trained projector
+    ``t_emb`` is *not* detached: it is the output of a trained projector
     applied to the frozen teacher feature, and that projector learns from
     this loss. Detach the teacher feature before its projector (the
     distiller runs the teacher under ``no_grad``).
@@ -62,34 +62,34 @@ class LFCCLoss(nn.Module):
         self.symmetric = symmetric
         self.loss_weight = loss_weight
 
-    def forward(self, z_s, z_t):
+    def forward(self, s_emb, t_emb):
         """Compute the loss.
 
         Args:
-            z_s (Tensor): Student embeddings ``(B, D)``.
-            z_t (Tensor): Teacher embeddings ``(B, D)`` (output of the
+            s_emb (Tensor): Student embeddings ``(B, D)``.
+            t_emb (Tensor): Teacher embeddings ``(B, D)`` (output of the
                 teacher-side projector; keeps its gradient).
 
         Returns:
             Tensor: Scalar loss.
         """
-        if z_s.dim() != 2 or z_s.shape != z_t.shape:
+        if s_emb.dim() != 2 or s_emb.shape != t_emb.shape:
             raise ValueError(
                 'LFCCLoss expects student and teacher embeddings of the same '
-                f'shape (B, D), got z_s {tuple(z_s.shape)} and z_t '
-                f'{tuple(z_t.shape)}')
+                f'shape (B, D), got s_emb {tuple(s_emb.shape)} and t_emb '
+                f'{tuple(t_emb.shape)}')
         # Reading values syncs with a GPU: first call, or debug checks on.
-        for name, z in (('z_s', z_s),
-                        ('z_t', z_t)) if should_check_values(self) else ():
+        for name, z in (('s_emb', s_emb),
+                        ('t_emb', t_emb)) if should_check_values(self) else ():
             if not torch.isfinite(z).all():
                 raise ValueError(
                     f'LFCCLoss: {name} contains non-finite values (NaN or '
                     'inf)')
-        z_s = F.normalize(z_s.float(), dim=1, eps=1e-12)
-        z_t = F.normalize(z_t.float(), dim=1, eps=1e-12)
+        s_emb = F.normalize(s_emb.float(), dim=1, eps=1e-12)
+        t_emb = F.normalize(t_emb.float(), dim=1, eps=1e-12)
         loss = batch_info_nce(
-            z_s,
-            z_t,
+            s_emb,
+            t_emb,
             self.temperature,
             symmetric=self.symmetric,
             batch_dim=0,

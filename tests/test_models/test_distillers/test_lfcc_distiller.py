@@ -84,7 +84,7 @@ def capture(module, model_call):
     return seen[-1]
 
 
-def reference_contrast(z_s, z_t, tau):
+def reference_contrast(s_emb, t_emb, tau):
     """Symmetric sample-level contrast (docs/lfcc.md, "The formulas"), by
     loops."""
 
@@ -95,7 +95,7 @@ def reference_contrast(z_s, z_t, tau):
             out.append([a / norm for a in row])
         return out
 
-    z_s, z_t = unit(z_s), unit(z_t)
+    s_emb, t_emb = unit(s_emb), unit(t_emb)
 
     def one_direction(anchors, keys):
         total = 0.0
@@ -104,7 +104,7 @@ def reference_contrast(z_s, z_t, tau):
             total -= scores[i] - math.log(sum(math.exp(s) for s in scores))
         return total / len(anchors)
 
-    return 0.5 * (one_direction(z_s, z_t) + one_direction(z_t, z_s))
+    return 0.5 * (one_direction(s_emb, t_emb) + one_direction(t_emb, s_emb))
 
 
 def reference_kd(student_logits, teacher_logits, tau):
@@ -157,11 +157,11 @@ def test_total_objective_matches_a_hand_written_reference():
         # filter, the teacher-side projector.
         tokens = t_feats[stage]
         t_map = tokens[:, 1:].reshape(4, 4, 4, 64).permute(0, 3, 1, 2)
-        z_t = model.connectors[f't_stage{stage[-1]}'][2](
+        t_emb = model.connectors[f't_stage{stage[-1]}'][2](
             LowPassFilter((2, 4))(t_map))
         s_chain = model.connectors[f's_stage{stage[-1]}']
-        z_s = s_chain[1](s_chain[0](s_feats[stage]))
-        expected = reference_contrast(z_s, z_t, tau=0.1)
+        s_emb = s_chain[1](s_chain[0](s_feats[stage]))
+        expected = reference_contrast(s_emb, t_emb, tau=0.1)
         assert losses[f'distill.loss_lfcc_{stage}'].item() == pytest.approx(
             expected, rel=1e-4)
     assert model.distill_losses.kd.tau == 4.0
@@ -287,11 +287,11 @@ def test_every_lfcc_config_builds_and_wires_both_paths(config):
             role, tap = source['tap'].split('.')
             chains[arg] = model.connectors[source['connector']]
             z[arg] = chains[arg](getattr(model, f'{role}_taps').get(tap))
-        assert z['z_s'].shape == z['z_t'].shape == (2, 256 * 2 * 2)
-        assert isinstance(chains['z_s'][-2], LearnableLowPassFilter)
-        assert type(chains['z_t'][-2]) is LowPassFilter
-        assert isinstance(chains['z_s'][-1], CompactProjector)
-        assert isinstance(chains['z_t'][-1], CompactProjector)
+        assert z['s_emb'].shape == z['t_emb'].shape == (2, 256 * 2 * 2)
+        assert isinstance(chains['s_emb'][-2], LearnableLowPassFilter)
+        assert type(chains['t_emb'][-2]) is LowPassFilter
+        assert isinstance(chains['s_emb'][-1], CompactProjector)
+        assert isinstance(chains['t_emb'][-1], CompactProjector)
 
 
 def test_quickstart_config_builds_and_the_vit_teacher_loads(

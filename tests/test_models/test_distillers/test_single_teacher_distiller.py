@@ -92,7 +92,7 @@ def test_gradient_routing_student_and_connectors_not_teacher():
             crd=dict(type='CRDLoss', num_samples=64, feat_dim=16,
                      num_negatives=8)),
         loss_inputs=dict(
-            kd=dict(preds_S='student.logits', preds_T='teacher.logits'),
+            kd=dict(s_logits='student.logits', t_logits='teacher.logits'),
             crd=dict(
                 s_emb=dict(tap='student.feat', connector='s_embed'),
                 t_emb=dict(tap='teacher.feat', connector='t_embed'),
@@ -151,24 +151,24 @@ def test_parameter_tap_records_live_parameter():
 
 
 def test_loss_argument_without_tap_names_loss_and_argument():
-    with pytest.raises(KeyError, match=r"'kd'.*'preds_T'"):
-        build(loss_inputs=dict(kd=dict(preds_S='student.logits')))
+    with pytest.raises(KeyError, match=r"'kd'.*'t_logits'"):
+        build(loss_inputs=dict(kd=dict(s_logits='student.logits')))
 
 
 def test_mapping_to_missing_tap_names_loss_and_argument():
-    with pytest.raises(KeyError, match=r"'kd'.*'preds_T'.*teacher.nope"):
+    with pytest.raises(KeyError, match=r"'kd'.*'t_logits'.*teacher.nope"):
         build(loss_inputs=dict(
-            kd=dict(preds_S='student.logits', preds_T='teacher.nope')))
+            kd=dict(s_logits='student.logits', t_logits='teacher.nope')))
 
 
 def test_unknown_connector_and_unknown_argument():
     with pytest.raises(KeyError, match='proj'):
         build(loss_inputs=dict(
-            kd=dict(preds_S=dict(tap='student.logits', connector='proj'),
-                    preds_T='teacher.logits')))
+            kd=dict(s_logits=dict(tap='student.logits', connector='proj'),
+                    t_logits='teacher.logits')))
     with pytest.raises(KeyError, match='nonsense'):
         build(loss_inputs=dict(
-            kd=dict(preds_S='student.logits', preds_T='teacher.logits',
+            kd=dict(s_logits='student.logits', t_logits='teacher.logits',
                     nonsense='student.logits')))
 
 
@@ -178,8 +178,8 @@ def test_shape_mismatch_at_first_batch_names_everything():
         connectors=dict(t_proj=dict(type='ProjectionHead', in_channels=128,
                                     out_channels=12)),
         loss_inputs=dict(
-            kd=dict(preds_S='student.logits',
-                    preds_T=dict(tap='teacher.feat', connector='t_proj'))))
+            kd=dict(s_logits='student.logits',
+                    t_logits=dict(tap='teacher.feat', connector='t_proj'))))
     inputs, samples = batch()
     with pytest.raises(ValueError) as err:
         model(inputs, samples, mode='loss')
@@ -196,8 +196,8 @@ def test_connector_failure_names_connector_tap_and_shape():
         connectors=dict(t_proj=dict(type='ProjectionHead', in_channels=64,
                                     out_channels=10)),
         loss_inputs=dict(
-            kd=dict(preds_S='student.logits',
-                    preds_T=dict(tap='teacher.feat', connector='t_proj'))))
+            kd=dict(s_logits='student.logits',
+                    t_logits=dict(tap='teacher.feat', connector='t_proj'))))
     inputs, samples = batch()
     with pytest.raises(ValueError) as err:
         model(inputs, samples, mode='loss')
