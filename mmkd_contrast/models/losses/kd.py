@@ -1,3 +1,5 @@
+import math
+
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -28,8 +30,9 @@ class KDLoss(nn.Module):
 
     def __init__(self, tau=4.0, loss_weight=1.0, ignore_index=255):
         super().__init__()
-        if tau <= 0:
-            raise ValueError(f'KDLoss: tau must be positive, got {tau}')
+        if not math.isfinite(tau) or tau <= 0:
+            raise ValueError(
+                f'KDLoss: tau must be a positive finite number, got {tau}')
         self.tau = tau
         self.loss_weight = loss_weight
         self.ignore_index = ignore_index

@@ -45,3 +45,9 @@ def test_kd_zero_for_equal_logits_and_grad_only_to_student():
 def test_kd_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r'\(2, 3\).*\(2, 4\)'):
         KDLoss()(torch.randn(2, 3), torch.randn(2, 4))
+
+
+@pytest.mark.parametrize('tau', [0.0, -1.0, float('nan'), float('inf')])
+def test_kd_refuses_a_bad_temperature(tau):
+    with pytest.raises(ValueError, match='tau must be a positive finite'):
+        KDLoss(tau=tau)
