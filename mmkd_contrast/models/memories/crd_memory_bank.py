@@ -201,6 +201,10 @@ class CRDMemoryBank(nn.Module):
         Returns:
             Tensor: ``(B, num)`` long rows.
         """
+        if not isinstance(num, int) or not 0 < num < self.num_samples:
+            raise ValueError(
+                f'CRDMemoryBank: num must be an int in [1, num_samples) '
+                f'with num_samples = {self.num_samples}, got {num!r}')
         device = self.device
         sample_idx = sample_idx.to(device).long()
         if self.neg_sampling == 'random':
@@ -227,6 +231,9 @@ class CRDMemoryBank(nn.Module):
         Returns:
             Tensor: ``(B, C)``, ``anchors[b] . memory[cand_idx[b, c]]``.
         """
+        if bank not in ('s', 't'):
+            raise ValueError(
+                f"CRDMemoryBank: bank must be 's' or 't', got {bank!r}")
         name = f'memory_{bank}'
         memory = getattr(self, name).float()
         score_all_rows = self.score_all_rows

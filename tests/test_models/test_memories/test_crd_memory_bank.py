@@ -275,3 +275,8 @@ def test_errors():
         CRDMemoryBank(num_samples=4, momentum=1.5)
     with pytest.raises(ValueError, match='neg_sampling'):
         CRDMemoryBank(num_samples=4, neg_sampling='hard')
+    bank = make_bank()
+    with pytest.raises(ValueError, match=r'num must be .*num_samples = 12'):
+        bank.sample_negatives(torch.tensor([0]), 12)
+    with pytest.raises(ValueError, match="'s' or 't'"):
+        bank.scores(unit(1, 4), torch.tensor([[0, 1]]), 'memory_s')
