@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import all_gather_cat
-from .last_occurrences import last_occurrences
+from .duplicates import last_occurrences
 from .negative_sampling import NEG_SAMPLINGS, draw_other_class, draw_random
 from .recycled_copies import RecycledCopies
 
