@@ -1,19 +1,13 @@
-"""CRD: contrastive distillation against memory banks of embeddings."""
+"""CRD: contrastive distillation (NCE) against memory banks of embeddings."""
 import math
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import (all_gather_cat, get_rank_and_world_size,
-                                 should_check_values)
-
-NEG_SAMPLINGS = ('random', 'other_class')
-
-# Labels stored for bank rows whose image has not been seen yet.
-UNSEEN_LABEL = -1
+from mmkd_contrast.utils import get_rank_and_world_size, should_check_values
+from ..memories import NEG_SAMPLINGS, CRDMemoryBank
 
 
 def _softplus(x, threshold=20.):
@@ -25,62 +19,20 @@ def _softplus(x, threshold=20.):
             (x - threshold).clamp(min=0))
 
 
-def _last_occurrences(indices):
-    """The rows to write and, for each, the batch position whose value it
-    takes: the last occurrence of its index, so that a batch holding an
-    image twice writes the same, deterministic row for it from every
-    occurrence.
-
-    Sizes do not depend on the values (no ``unique``, no sync with a GPU):
-    the rows are ``indices`` themselves, duplicates included.
-    """
-    positions = torch.arange(indices.numel(), device=indices.device)
-    same = indices[:, None] == indices[None, :]
-    last = torch.where(same, positions[None, :], -1).amax(dim=1)
-    return indices, last
-
-
 def _forget_z_known(module, incompatible_keys):
     """After a state dict is loaded, ``Z`` is read again once."""
     module._z_known = None
 
 
-def draw_other_class(row_labels, sample_idx, labels, num, generator=None):
-    """Draw ``num`` distinct rows per anchor, none of the anchor's class.
+def _from_bank(name, doc, settable=False):
+    """A property of :class:`CRDLoss` that is the bank's attribute
+    ``name``."""
 
-    Each anchor gets a uniformly random ``num``-subset of the rows whose
-    label differs from its own, independently of the other anchors: every
-    row gets a uniform random key, rows of the anchor's class get 1 added
-    (so they sort after every other-class row), the anchor's own row gets
-    3, and the ``num`` smallest keys are taken with one ``topk`` over the
-    ``(B, N)`` keys. No Python loop over the batch, no host-device
-    synchronisation, and the random numbers consumed depend only on the
-    shapes: processes seeded alike draw alike.
+    def setter(self, value):
+        setattr(self.bank, name, value)
 
-    If fewer than ``num`` rows have another label, the remainder are rows
-    of the anchor's own class (never the anchor's own row), drawn at
-    random; this cannot happen when ``num`` is at most ``N`` minus the
-    largest class.
-
-    Args:
-        row_labels (Tensor): ``(N,)`` label of every bank row (``-1``:
-            not seen yet, which is a label no anchor has).
-        sample_idx (Tensor): ``(B,)`` long row of each anchor.
-        labels (Tensor): ``(B,)`` label of each anchor.
-        num (int): Rows per anchor, at most ``N - 1``.
-        generator (torch.Generator, optional): Source of randomness, on the
-            rows' device. Defaults to the global generator.
-
-    Returns:
-        Tensor: ``(B, num)`` long rows, distinct within each anchor's row,
-        in no particular order.
-    """
-    shape = (sample_idx.numel(), row_labels.numel())
-    keys = torch.rand(
-        shape, device=row_labels.device, generator=generator)
-    keys.add_(row_labels[None, :] == labels.long()[:, None])
-    keys.scatter_(1, sample_idx[:, None], 3.)
-    return keys.topk(num, dim=1, largest=False, sorted=False).indices
+    return property(lambda self: getattr(self.bank, name),
+                    setter if settable else None, doc=doc)
 
 
 @MODELS.register_module()
@@ -111,45 +63,39 @@ class CRDLoss(nn.Module):
     added, and ``exp`` cannot overflow). The total is
     ``loss_weight * (L(t_emb vs memory_s) + L(s_emb vs memory_t))``.
 
-    Details of this implementation:
+    The memory banks are a :class:`CRDMemoryBank` (``self.bank``: buffers
+    ``bank.memory_s``, ``bank.memory_t``, ``bank.memory_labels``), which
+    owns their initialisation, the momentum update, negative sampling, the
+    gather of the batch across processes and the scoring of anchors against
+    bank rows. This class holds the NCE part. In one call:
 
-    - Banks start uniform in ``[-a, a]`` with ``a = 1 / sqrt(feat_dim / 3)``
-      (so each row has squared norm 1 in expectation), drawn from a fixed
-      seed so that every process starts with the same banks.
-    - Scores use the banks as they were before this call; afterwards, in
-      training mode, the rows of the batch become
-      ``normalize(momentum * old + (1 - momentum) * new)`` with the detached
-      new embeddings. An image present twice in the (global) batch gets
-      the embedding of its last occurrence. A row whose new value is not
-      finite keeps its old one (decided on the device), so one bad batch
-      cannot poison the banks for every later batch.
+    - The inputs are checked. In training mode the batch of every process
+      is gathered and its labels are stored in the bank (before sampling,
+      so the current global batch counts for ``'other_class'``).
+    - ``K`` negatives are drawn (or ``neg_idx`` is used) and the anchors
+      are scored against the banks as they were before this call.
     - ``Z`` is estimated per direction at the first call as
       ``mean(exp(logits)) * N`` over the ``B x (K + 1)`` scores (positives
-      included) and then kept. ``z_s`` (student anchors) and ``z_t``
-      (teacher anchors) are buffers; a negative value means "not estimated
-      yet".
+      included) and then kept; under ``torch.distributed`` the mean is over
+      all ranks' scores. ``z_s`` (student anchors) and ``z_t`` (teacher
+      anchors) are buffers; a negative value means "not estimated yet". A
+      batch whose scores are not finite leaves ``Z`` unestimated.
+    - In training mode the rows of the global batch are then updated with
+      the detached new embeddings (see :meth:`CRDMemoryBank.update`: last
+      occurrence of a repeated image, non-finite rows keep their old
+      value). All ranks apply the same update, so the banks stay identical
+      and DDP's buffer broadcast (``broadcast_buffers=True``) is
+      unnecessary. Every rank must pass the same batch size (mmengine's
+      default sampler pads the data so that they do).
     - ``neg_sampling='other_class'`` (the CRD authors' CIFAR recipe, used
-      by every shipped CRD config): each anchor's ``K`` negatives are
-      distinct rows, drawn uniformly without replacement among the rows
-      whose label differs from the anchor's (:func:`draw_other_class`).
-      It needs the batch's ``labels``. Labels are stored in the
-      ``memory_labels`` buffer as images are seen (before sampling, so the
-      current global batch counts), rather than read from the dataset up
-      front: the loss needs no access to the dataset, and from the second
-      epoch on every row's label is known. Rows not seen yet (label ``-1``,
-      only during the first epoch) are eligible negatives, since they still
-      hold the random initial vectors rather than the embedding of any
-      image. ``'random'``: uniform over the ``N - 1`` rows other than the
-      anchor's, with replacement (no labels needed).
-    - Under ``torch.distributed`` the ``(sample_idx, s_emb, t_emb, labels)``
-      of every rank are gathered before the update, so all ranks apply the
-      same update and the banks stay identical; the ``Z`` estimate is
-      averaged over all ranks' scores. Every rank must pass the same batch
-      size (mmengine's default sampler pads the data so that they do). The
-      banks are identical on all ranks, so DDP's buffer broadcast
-      (``broadcast_buffers=True``) is unnecessary and can be turned off.
+      by every shipped CRD config) draws each anchor's ``K`` negatives
+      without replacement among the rows of other classes and needs the
+      batch's ``labels``; ``'random'`` draws uniformly over the ``N - 1``
+      other rows, with replacement (no labels needed).
     - Banks, labels and ``Z`` are persistent buffers: they are saved in and
-      resumed from checkpoints.
+      resumed from checkpoints. Checkpoints written before the banks moved
+      into ``bank`` (keys ``memory_s``, ``memory_t``, ``memory_labels``)
+      still load.
     - No step after the first makes the host wait for a GPU: the checks of
       values (``sample_idx`` in range, labels non-negative, ``neg_idx``)
       run on the first call only, or on every call with
@@ -184,12 +130,9 @@ class CRDLoss(nn.Module):
         torch.Size([])
     """
 
-    #: Score every bank row with one matmul and pick the sampled scores when
-    #: ``num_samples <= DENSE_SCORE_RATIO * (num_negatives + 1)``; otherwise
-    #: gather the sampled rows and use a batched matmul. On a CPU the first
-    #: is ~20x faster at N=50,000, K=16,384 and avoids a ``(B, K+1, D)``
-    #: copy of the bank.
-    DENSE_SCORE_RATIO = 16
+    #: Buffers that moved into ``bank``: checkpoints written before hold
+    #: them under the loss's own prefix.
+    _MOVED_TO_BANK = ('memory_s', 'memory_t', 'memory_labels')
 
     def __init__(self,
                  num_samples,
@@ -219,24 +162,11 @@ class CRDLoss(nn.Module):
         if neg_sampling not in NEG_SAMPLINGS:
             raise ValueError(f'CRDLoss: neg_sampling must be one of '
                              f'{NEG_SAMPLINGS}, got {neg_sampling!r}')
-        self.num_samples = num_samples
-        self.feat_dim = feat_dim
         self.num_negatives = num_negatives
         self.temperature = temperature
-        self.momentum = momentum
-        self.neg_sampling = neg_sampling
         self.loss_weight = loss_weight
-        self.score_all_rows = (
-            num_samples <= self.DENSE_SCORE_RATIO * (num_negatives + 1))
-
-        generator = torch.Generator().manual_seed(0)
-        bound = 1. / math.sqrt(feat_dim / 3)
-        for name in ('memory_s', 'memory_t'):
-            bank = torch.rand(num_samples, feat_dim, generator=generator)
-            self.register_buffer(name, bank.mul_(2 * bound).sub_(bound))
-        self.register_buffer(
-            'memory_labels',
-            torch.full((num_samples, ), UNSEEN_LABEL, dtype=torch.long))
+        self.bank = CRDMemoryBank(num_samples, feat_dim, momentum,
+                                  neg_sampling)
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
         # Whether z_s and z_t hold an estimate, known on the host so that a
@@ -244,10 +174,20 @@ class CRDLoss(nn.Module):
         # (read once), also after loading a state dict.
         self._z_known = None
         self.register_load_state_dict_post_hook(_forget_z_known)
-        # Reusable copies of the banks for the backward pass of the dense
-        # scores (see ``_bank_logits``). Scratch space, not state: no
-        # buffers.
-        self._free_copies = {}
+
+    # The bank's settings and buffers, reached through the loss: the
+    # train-data check reads ``num_samples``, and code written before the
+    # bank was split out reads ``memory_s`` and the like, or switches
+    # ``neg_sampling`` here.
+    num_samples = _from_bank('num_samples', 'int: ``N``, rows of the banks.')
+    feat_dim = _from_bank('feat_dim', 'int: Embedding size.')
+    momentum = _from_bank('momentum', 'float: Bank momentum.', settable=True)
+    neg_sampling = _from_bank(
+        'neg_sampling', 'str: How negatives are drawn.', settable=True)
+    memory_s = _from_bank('memory_s', 'Tensor: ``bank.memory_s``.')
+    memory_t = _from_bank('memory_t', 'Tensor: ``bank.memory_t``.')
+    memory_labels = _from_bank('memory_labels',
+                               'Tensor: ``bank.memory_labels``.')
 
     def required_inputs(self):
         """Optional :meth:`forward` arguments this configuration needs.
@@ -264,11 +204,19 @@ class CRDLoss(nn.Module):
         return {}
 
     def extra_repr(self):
-        return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '
-                f'num_negatives={self.num_negatives}, '
-                f'temperature={self.temperature}, momentum={self.momentum}, '
-                f'neg_sampling={self.neg_sampling!r}, '
+        return (f'num_negatives={self.num_negatives}, '
+                f'temperature={self.temperature}, '
                 f'loss_weight={self.loss_weight}')
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Checkpoints written before the banks became the ``bank`` submodule
+        # hold ``<prefix>memory_s`` etc.; read them as ``bank.memory_s``.
+        # The submodule is loaded after this, from the renamed keys.
+        for name in self._MOVED_TO_BANK:
+            old, new = prefix + name, f'{prefix}bank.{name}'
+            if old in state_dict and new not in state_dict:
+                state_dict[new] = state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, s_emb, t_emb, sample_idx, labels=None, neg_idx=None):
         """Compute the loss, then (in training mode) update the banks.
@@ -291,19 +239,17 @@ class CRDLoss(nn.Module):
             Tensor: Scalar loss.
         """
         self._check_inputs(s_emb, t_emb, sample_idx, labels)
-        device = self.memory_s.device
+        device = self.bank.device
         sample_idx = sample_idx.to(device)
         if labels is not None:
             labels = labels.to(device)
 
         if self.training:
-            all_idx, all_labels, all_s, all_t = self._gather_batch(
-                sample_idx, labels, s_emb, t_emb)
-            rows, last = _last_occurrences(all_idx)
-            if all_labels is not None:
+            batch = self.bank.gather(sample_idx, s_emb, t_emb, labels)
+            if batch.labels is not None:
                 # Known before sampling, so that this batch's images are
                 # excluded as other-class negatives.
-                self.memory_labels.index_copy_(0, rows, all_labels[last])
+                self.bank.store_labels(batch.sample_idx, batch.labels)
 
         if neg_idx is None:
             neg_idx = self.sample_negatives(sample_idx, labels)
@@ -312,27 +258,22 @@ class CRDLoss(nn.Module):
         cand_idx = torch.cat([sample_idx[:, None], neg_idx], dim=1)
 
         with torch.autocast(device_type=s_emb.device.type, enabled=False):
-            logits_s = self._bank_logits(s_emb.float(), 'memory_t', cand_idx)
-            logits_t = self._bank_logits(t_emb.float(), 'memory_s', cand_idx)
+            logits_s = self.bank.scores(s_emb.float(), cand_idx, 't') / (
+                self.temperature)
+            logits_t = self.bank.scores(t_emb.float(), cand_idx, 's') / (
+                self.temperature)
             if not self._z_estimated():
                 self._estimate_z(logits_s.detach(), logits_t.detach())
             loss = (self._nce(logits_s, self.z_s) +
                     self._nce(logits_t, self.z_t))
 
         if self.training:
-            self._update_banks(rows, all_s[last], all_t[last])
+            self.bank.update(batch.sample_idx, batch.s_emb, batch.t_emb)
         return self.loss_weight * loss
 
-    @torch.no_grad()
     def sample_negatives(self, sample_idx, labels=None, generator=None):
         """Draw ``num_negatives`` bank rows per anchor, never the anchor's
-        own row.
-
-        ``neg_sampling='random'``: uniform over the other ``N - 1`` rows,
-        with replacement. ``'other_class'``: without replacement, among the
-        rows whose stored label differs from the anchor's label (rows not
-        seen yet are eligible), see :func:`draw_other_class`; the anchors'
-        own labels count as stored.
+        own row (see :meth:`CRDMemoryBank.sample_negatives`).
 
         Args:
             sample_idx (Tensor): ``(B,)`` dataset indices of the anchors.
@@ -344,23 +285,11 @@ class CRDLoss(nn.Module):
         Returns:
             Tensor: ``(B, num_negatives)`` long indices into the banks.
         """
-        device = self.memory_s.device
-        sample_idx = sample_idx.to(device).long()
-        num = self.num_samples
-        shape = (sample_idx.numel(), self.num_negatives)
-        if self.neg_sampling == 'random':
-            # Uniform over [0, N) without the anchor: skip over it.
-            draw = torch.randint(
-                0, num - 1, shape, device=device, generator=generator)
-            return draw + (draw >= sample_idx[:, None]).long()
-
-        if labels is None:
+        if self.neg_sampling == 'other_class' and labels is None:
             raise ValueError("CRDLoss with neg_sampling='other_class' needs "
                              'the labels of the batch')
-        known = self.memory_labels.index_put(
-            (sample_idx, ), labels.to(device).long())
-        return draw_other_class(known, sample_idx, labels.to(device),
-                                self.num_negatives, generator)
+        return self.bank.sample_negatives(sample_idx, self.num_negatives,
+                                          labels, generator)
 
     def _z_estimated(self):
         """Whether ``Z`` has been estimated; reads the buffers (a sync with
@@ -429,46 +358,6 @@ class CRDLoss(nn.Module):
                 "CRDLoss: neg_idx contains an anchor's own sample_idx")
         return neg_idx
 
-    def _gather_batch(self, sample_idx, labels, s_emb, t_emb):
-        """Indices, labels (or None) and detached fp32 embeddings of the
-        whole global batch, in rank order."""
-        ids = sample_idx.long()[:, None]
-        if labels is not None:
-            ids = torch.cat([ids, labels.long()[:, None]], dim=1)
-        ids = all_gather_cat(ids)
-        embs = all_gather_cat(
-            torch.cat([s_emb.detach().float(),
-                       t_emb.detach().float()], dim=1))
-        all_labels = ids[:, 1] if labels is not None else None
-        return (ids[:, 0], all_labels, embs[:, :self.feat_dim],
-                embs[:, self.feat_dim:])
-
-    def _bank_logits(self, anchors, bank_name, cand_idx):
-        """``(B, K+1)`` fp32 logits ``anchors[b] . bank[cand_idx[b, k]] /
-        temperature``."""
-        bank = getattr(self, bank_name).float()
-        if not self.score_all_rows:
-            rows = bank[cand_idx]  # (B, K+1, D), a copy
-            scores = torch.bmm(rows, anchors[:, :, None])[:, :, 0]
-            return scores / self.temperature
-        if not (torch.is_grad_enabled() and anchors.requires_grad):
-            return torch.gather(anchors @ bank.t(), 1, cand_idx) / (
-                self.temperature)
-        # The matmul keeps its right operand for the backward pass, and the
-        # bank is updated in place before that: score a copy instead.
-        copy = self._free_copies.pop(bank_name, None)
-        if copy is None or copy.shape != bank.shape or (
-                copy.device != bank.device):
-            copy = torch.empty_like(bank)
-        copy.copy_(bank)
-        all_scores = anchors @ copy.t()
-        # Once the matmul's backward has run the copy may be reused. A copy
-        # still held by a graph (a second call before the first backward) is
-        # never overwritten: the next call then allocates a new one.
-        all_scores.grad_fn.register_hook(
-            lambda *_: self._free_copies.__setitem__(bank_name, copy))
-        return torch.gather(all_scores, 1, cand_idx) / self.temperature
-
     @torch.no_grad()
     def _estimate_z(self, logits_s, logits_t):
         """Set ``Z = mean(exp(logits)) * N`` per direction, the mean taken
@@ -502,17 +391,3 @@ class CRDLoss(nn.Module):
         pos = _softplus(log_c - log_p[:, 0])
         neg = _softplus(log_p[:, 1:] - log_c).sum(dim=1)
         return (pos + neg).mean()
-
-    @torch.no_grad()
-    def _update_banks(self, rows, new_s, new_t):
-        """Rows ``rows`` of each bank become
-        ``normalize(m * old + (1 - m) * new)``; a row whose new value is not
-        finite keeps its old value (decided on the device, without a sync),
-        so that one bad batch cannot poison every later one. ``rows`` may
-        repeat a row with identical values."""
-        for bank, new in ((self.memory_s, new_s), (self.memory_t, new_t)):
-            old = bank.index_select(0, rows)
-            mixed = self.momentum * old + (1 - self.momentum) * new.to(old)
-            mixed = F.normalize(mixed, dim=1)
-            finite = torch.isfinite(mixed).all(dim=1, keepdim=True)
-            bank.index_copy_(0, rows, torch.where(finite, mixed, old))

@@ -57,8 +57,8 @@ def make_loss(num_samples=12, feat_dim=4, num_negatives=5, **kwargs):
 def test_crd_matches_reference_with_fixed_negatives(score_all_rows):
     torch.manual_seed(0)
     loss = make_loss(temperature=0.5, loss_weight=0.8)
-    loss.score_all_rows = score_all_rows
-    mem_s, mem_t = loss.memory_s.clone(), loss.memory_t.clone()
+    loss.bank.score_all_rows = score_all_rows
+    mem_s, mem_t = loss.bank.memory_s.clone(), loss.bank.memory_t.clone()
     s, t = unit(3, 4), unit(3, 4)
     idx = torch.tensor([2, 7, 11])
     neg = torch.tensor([[0, 1, 3, 3, 9], [2, 4, 5, 6, 11], [0, 7, 8, 9, 10]])
@@ -91,20 +91,20 @@ def test_crd_sampled_negatives_are_the_ones_used():
 def test_crd_bank_update_rows_and_untouched_rows():
     torch.manual_seed(0)
     loss = make_loss(momentum=0.3)
-    mem_s, mem_t = loss.memory_s.clone(), loss.memory_t.clone()
+    mem_s, mem_t = loss.bank.memory_s.clone(), loss.bank.memory_t.clone()
     s, t = unit(4, 4), unit(4, 4)
     # Image 3 appears twice: its last occurrence is written.
     idx = torch.tensor([3, 8, 3, 0])
     loss(s, t, idx)
-    assert torch.allclose(loss.memory_s,
+    assert torch.allclose(loss.bank.memory_s,
                           reference_bank_update(mem_s, idx, s, 0.3),
                           atol=1e-6)
-    assert torch.allclose(loss.memory_t,
+    assert torch.allclose(loss.bank.memory_t,
                           reference_bank_update(mem_t, idx, t, 0.3),
                           atol=1e-6)
     others = torch.tensor([r for r in range(12) if r not in (0, 3, 8)])
-    assert torch.equal(loss.memory_s[others], mem_s[others])
-    assert torch.equal(loss.memory_t[others], mem_t[others])
+    assert torch.equal(loss.bank.memory_s[others], mem_s[others])
+    assert torch.equal(loss.bank.memory_t[others], mem_t[others])
 
 
 def test_crd_eval_mode_leaves_banks_alone():
@@ -114,16 +114,7 @@ def test_crd_eval_mode_leaves_banks_alone():
          labels=torch.tensor([0, 1]))
     after = loss.state_dict()
     for name in ('memory_s', 'memory_t', 'memory_labels'):
-        assert torch.equal(before[name], after[name])
-
-
-def test_crd_initial_banks_are_deterministic_and_in_range():
-    a, b = make_loss(feat_dim=48), make_loss(feat_dim=48)
-    bound = 1 / math.sqrt(48 / 3)
-    assert torch.equal(a.memory_s, b.memory_s)
-    assert not torch.equal(a.memory_s, a.memory_t)
-    assert a.memory_s.abs().max() <= bound
-    assert (a.memory_labels == -1).all()
+        assert torch.equal(before[f'bank.{name}'], after[f'bank.{name}'])
 
 
 def test_crd_z_fixed_after_first_call_and_checkpointed():
@@ -137,7 +128,7 @@ def test_crd_z_fixed_after_first_call_and_checkpointed():
     assert loss.z_s.item() == z_s and loss.z_t.item() == z_t
 
     state = loss.state_dict()
-    assert {'memory_s', 'memory_t', 'memory_labels', 'z_s',
+    assert {'bank.memory_s', 'bank.memory_t', 'bank.memory_labels', 'z_s',
             'z_t'} <= set(state)
     resumed = make_loss()
     resumed.load_state_dict(state)
@@ -148,11 +139,49 @@ def test_crd_z_fixed_after_first_call_and_checkpointed():
     assert resumed.z_s.item() == z_s
 
 
+def test_crd_loads_a_state_dict_with_the_old_key_names():
+    # Before the banks became the ``bank`` submodule they were the loss's
+    # own buffers: memory_s, memory_t, memory_labels.
+    from mmengine.runner.checkpoint import load_state_dict
+    torch.manual_seed(0)
+    trained = make_loss(neg_sampling='other_class')
+    trained(unit(3, 4), unit(3, 4), torch.tensor([1, 2, 3]),
+            labels=torch.tensor([0, 1, 0]))
+    old = {key.replace('bank.', ''): value
+           for key, value in trained.state_dict().items()}
+    assert 'memory_s' in old and 'bank.memory_s' not in old
+    for load in (lambda m, s: m.load_state_dict(s),
+                 lambda m, s: load_state_dict(m, s, strict=True)):
+        resumed = make_loss(neg_sampling='other_class')
+        load(resumed, old)
+        for key, value in trained.state_dict().items():
+            assert torch.equal(resumed.state_dict()[key], value), key
+        assert resumed._z_known is None  # read again after loading
+    # Nested in a model, under a prefix.
+    model = torch.nn.ModuleDict(dict(crd=make_loss()))
+    model.load_state_dict({f'crd.{key}': value for key, value in old.items()
+                           if not key.startswith('z_')}, strict=False)
+    assert torch.equal(model['crd'].bank.memory_s, trained.bank.memory_s)
+
+
+def test_crd_settings_and_banks_read_through_the_loss():
+    loss = make_loss(momentum=0.3, neg_sampling='other_class')
+    assert (loss.num_samples, loss.feat_dim, loss.momentum,
+            loss.neg_sampling) == (12, 4, 0.3, 'other_class')
+    for name in ('memory_s', 'memory_t', 'memory_labels'):
+        assert getattr(loss, name) is getattr(loss.bank, name)
+    assert 'bank' in dict(loss.named_children())
+    loss.neg_sampling = 'random'
+    assert loss.bank.neg_sampling == 'random' and loss.required_inputs() == {}
+    with pytest.raises(AttributeError):
+        loss.num_samples = 5
+
+
 def test_crd_non_finite_batch_does_not_poison_the_banks():
     torch.manual_seed(0)
     loss = make_loss()
     loss(unit(3, 4), unit(3, 4), torch.tensor([1, 2, 3]))  # Z estimated
-    mem_s, mem_t = loss.memory_s.clone(), loss.memory_t.clone()
+    mem_s, mem_t = loss.bank.memory_s.clone(), loss.bank.memory_t.clone()
     s, t = unit(3, 4), unit(3, 4)
     s[1, 2] = float('nan')  # one bad student row
     t[2] = float('inf')  # one bad teacher row
@@ -160,12 +189,12 @@ def test_crd_non_finite_batch_does_not_poison_the_banks():
     loss(s, t, idx)
     # Rows whose new value is not finite keep their old value; the others
     # are updated as usual.
-    assert torch.equal(loss.memory_s[5], mem_s[5])
-    assert torch.equal(loss.memory_t[6], mem_t[6])
-    assert not torch.equal(loss.memory_s[4], mem_s[4])
-    assert not torch.equal(loss.memory_t[5], mem_t[5])
-    assert torch.isfinite(loss.memory_s).all()
-    assert torch.isfinite(loss.memory_t).all()
+    assert torch.equal(loss.bank.memory_s[5], mem_s[5])
+    assert torch.equal(loss.bank.memory_t[6], mem_t[6])
+    assert not torch.equal(loss.bank.memory_s[4], mem_s[4])
+    assert not torch.equal(loss.bank.memory_t[5], mem_t[5])
+    assert torch.isfinite(loss.bank.memory_s).all()
+    assert torch.isfinite(loss.bank.memory_t).all()
     # A clean batch afterwards has a finite loss, with the same Z.
     z_s = loss.z_s.item()
     assert torch.isfinite(loss(unit(3, 4), unit(3, 4), idx))
@@ -178,7 +207,7 @@ def test_crd_non_finite_first_batch_leaves_z_unestimated():
     nan = torch.full((3, 4), float('nan'))
     assert not torch.isfinite(loss(nan, nan, torch.tensor([1, 2, 3])))
     assert loss.z_s.item() < 0 and loss.z_t.item() < 0
-    assert torch.isfinite(loss.memory_s).all()
+    assert torch.isfinite(loss.bank.memory_s).all()
     value = loss(unit(3, 4), unit(3, 4), torch.tensor([4, 5, 6]))
     assert torch.isfinite(value)
     assert loss.z_s.item() > 0 and loss.z_t.item() > 0
@@ -233,7 +262,7 @@ def test_crd_gradient_reaches_embeddings_and_heads():
     grads = {}
     for score_all_rows in (True, False):
         loss = make_loss()
-        loss.score_all_rows = score_all_rows
+        loss.bank.score_all_rows = score_all_rows
         s_emb, t_emb = head_s(feat_s), head_t(feat_t)
         s_emb.retain_grad()
         t_emb.retain_grad()
@@ -261,7 +290,7 @@ def test_crd_two_calls_before_one_backward():
     grads = {}
     for score_all_rows in (True, False):
         loss = make_loss()
-        loss.score_all_rows = score_all_rows
+        loss.bank.score_all_rows = score_all_rows
         leaves = [(s.clone().requires_grad_(True),
                    t.clone().requires_grad_(True), idx)
                   for s, t, idx in steps]
@@ -280,7 +309,7 @@ def test_crd_two_calls_before_one_backward():
 def test_crd_gradient_matches_reference_autograd():
     torch.manual_seed(0)
     loss = make_loss(temperature=0.5)
-    mem_s, mem_t = loss.memory_s.clone(), loss.memory_t.clone()
+    mem_s, mem_t = loss.bank.memory_s.clone(), loss.bank.memory_t.clone()
     s = unit(2, 4).requires_grad_(True)
     t = unit(2, 4).requires_grad_(True)
     idx = torch.tensor([3, 4])
@@ -303,18 +332,6 @@ def test_crd_gradient_matches_reference_autograd():
     assert torch.allclose(t.grad, t2.grad, atol=1e-5)
 
 
-def test_crd_random_negatives_exclude_anchor_and_cover_the_rest():
-    loss = make_loss(num_samples=6, num_negatives=5)
-    gen = torch.Generator().manual_seed(0)
-    idx = torch.tensor([0, 3, 5, 3])
-    neg = torch.cat([loss.sample_negatives(idx, generator=gen)
-                     for _ in range(40)], 1)
-    assert neg.shape == (4, 200)
-    for i, anchor in enumerate(idx.tolist()):
-        drawn = set(neg[i].tolist())
-        assert drawn == set(range(6)) - {anchor}
-
-
 def test_crd_other_class_negatives():
     num = 20
     labels_all = torch.arange(num) % 4
@@ -335,7 +352,7 @@ def test_crd_other_class_negatives():
     for start in range(0, num, 5):
         batch = torch.arange(start, start + 5)
         loss(unit(5, 4), unit(5, 4), batch, labels=labels_all[batch])
-    assert torch.equal(loss.memory_labels, labels_all)
+    assert torch.equal(loss.bank.memory_labels, labels_all)
     idx = torch.tensor([0, 5, 10, 19])
     for _ in range(20):
         neg = loss.sample_negatives(idx, labels_all[idx], generator=gen)
@@ -361,68 +378,6 @@ def test_crd_other_class_inside_forward_excludes_batch_classmates():
     assert not ((drawn[0] == 2) | (drawn[0] == 6)).any()
 
 
-def _known_labels_loss(num, num_classes, num_negatives):
-    """An 'other_class' loss whose every row's label is known."""
-    loss = make_loss(num_samples=num, num_negatives=num_negatives,
-                     neg_sampling='other_class')
-    labels = torch.arange(num) % num_classes
-    loss.memory_labels.copy_(labels)
-    return loss, labels
-
-
-def test_crd_other_class_without_replacement():
-    # 10 classes of 100 rows: 900 other-class rows for K = 850 negatives,
-    # so that drawing with replacement would repeat rows in every anchor.
-    loss, labels = _known_labels_loss(1000, 10, 850)
-    gen = torch.Generator().manual_seed(0)
-    idx = torch.tensor([0, 1, 57, 999, 500, 0])
-    for _ in range(5):
-        neg = loss.sample_negatives(idx, labels[idx], generator=gen)
-        assert neg.shape == (6, 850) and neg.dtype == torch.long
-        # No negative shares its anchor's class (so never the anchor).
-        assert (labels[neg] != labels[idx][:, None]).all()
-        # No row repeats within one anchor's K.
-        for row in neg:
-            assert row.unique().numel() == 850
-    # K equal to the number of other-class rows: exactly those rows.
-    loss, labels = _known_labels_loss(40, 4, 30)
-    neg = loss.sample_negatives(torch.tensor([7]), torch.tensor([3]),
-                                generator=gen)
-    assert sorted(neg[0].tolist()) == [i for i in range(40) if i % 4 != 3]
-
-
-def test_crd_other_class_draws_are_uniform_and_independent():
-    loss, labels = _known_labels_loss(60, 3, 20)
-    gen = torch.Generator().manual_seed(0)
-    idx = torch.tensor([0, 0])
-    counts = torch.zeros(60)
-    draws = 3000
-    same = 0
-    for _ in range(draws):
-        neg = loss.sample_negatives(idx, labels[idx], generator=gen)
-        counts += torch.bincount(neg[0], minlength=60)
-        same += int(torch.equal(neg[0].sort().values, neg[1].sort().values))
-    # Each of the 40 eligible rows is drawn with probability 20 / 40.
-    eligible = labels != 0
-    assert counts[~eligible].sum() == 0
-    freq = counts[eligible] / draws
-    assert (freq - 0.5).abs().max() < 0.05
-    # Two anchors get independent subsets, not one shared subset.
-    assert same < 5
-
-
-def test_crd_other_class_falls_back_to_classmates_never_the_anchor():
-    # 2 classes of 5 rows, K = 7 > the 5 other-class rows.
-    loss, labels = _known_labels_loss(10, 2, 7)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(20):
-        neg = loss.sample_negatives(torch.tensor([4]), torch.tensor([0]),
-                                    generator=gen)[0]
-        assert neg.unique().numel() == 7
-        assert {1, 3, 5, 7, 9} <= set(neg.tolist())
-        assert 4 not in neg.tolist()
-
-
 def _draws_after_a_step(rank, world_size, seed):
     """One distributed training step (which stores the global batch's
     labels), then negatives drawn for the same anchors on every rank."""
@@ -440,7 +395,7 @@ def _draws_after_a_step(rank, world_size, seed):
     anchors = torch.tensor([3, 150, 42])
     torch.manual_seed(seed)
     return dict(neg=loss.sample_negatives(anchors, anchors % 5),
-                memory_labels=loss.memory_labels)
+                memory_labels=loss.bank.memory_labels)
 
 
 def test_crd_other_class_same_draws_on_every_rank():
@@ -535,8 +490,8 @@ def _train_steps(rank, world_size):
                      neg_idx=_negatives(idx[part]))
         value.backward()
         losses.append(value.item())
-    return dict(memory_s=loss.memory_s, memory_t=loss.memory_t,
-                memory_labels=loss.memory_labels, z_s=loss.z_s,
+    return dict(memory_s=loss.bank.memory_s, memory_t=loss.bank.memory_t,
+                memory_labels=loss.bank.memory_labels, z_s=loss.z_s,
                 z_t=loss.z_t, losses=losses)
 
 
@@ -549,7 +504,7 @@ def test_crd_distributed_banks_identical_and_equal_to_single_process():
                               single[name].double(), rtol=1e-5,
                               atol=1e-6), name
     assert not torch.equal(single['memory_s'],
-                           CRDLoss(NUM, DIM, K).memory_s)
+                           CRDLoss(NUM, DIM, K).bank.memory_s)
     # Equal local batches: the mean of the ranks' losses is the loss on the
     # concatenated batch.
     for step in range(STEPS):
