@@ -161,12 +161,51 @@ def sgd_step_fn(model, inputs, data_samples, lr=0.01):
     return step
 
 
-def print_table(rows, columns):
-    """Print a Markdown table of ``rows`` (list of dicts) in ``columns``."""
+def print_table(rows, columns=None):
+    """Print a Markdown table of ``rows`` (list of dicts) in ``columns``
+    (default: the keys of the first row)."""
+    columns = list(rows[0]) if columns is None else columns
     print('| ' + ' | '.join(columns) + ' |')
     print('|' + '|'.join('---' for _ in columns) + '|')
     for row in rows:
         print('| ' + ' | '.join(str(row.get(c, '')) for c in columns) + ' |')
+
+
+def case_rows(timings, peaks, reference, digits, between=None, after=None):
+    """The rows of a method benchmark's table, one per case: ``case``,
+    ``ms / iter (median)``, the ratio of its median to the reference case's
+    (column ``x <reference>``) and its peak memory.
+
+    Args:
+        timings (dict): :func:`time_interleaved`'s result.
+        peaks (dict): Case name to ``(kind, MiB)`` of :func:`peak_memory_mib`.
+        reference (str): The case the ratios are taken to.
+        digits (int): Decimals of the ratio.
+        between (callable, optional): Case name to a dict of more columns
+            placed between the median and the ratio.
+        after (callable, optional): Case name to a dict of more columns
+            placed after the peak memory.
+
+    Returns:
+        list[dict]: The rows, for :func:`print_table`.
+    """
+    base = timings[reference]['median']
+    rows = []
+    for name, timing in timings.items():
+        kind, peak = peaks[name]
+        median = timing['median']
+        row = {'case': name, 'ms / iter (median)': f'{1000 * median:.0f}'}
+        row.update(between(name) if between else {})
+        row[f'x {reference}'] = f'{median / base:.{digits}f}'
+        row[f'peak memory (MiB, {kind})'] = f'{peak:.0f}'
+        row.update(after(name) if after else {})
+        rows.append(row)
+    return rows
+
+
+def verdict(met):
+    """``'met'`` or ``'MISSED'``: how a benchmark's target line ends."""
+    return 'met' if met else 'MISSED'
 
 
 def machine_line():
