@@ -22,8 +22,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from speed_cases import build_model, random_batch, training_case  # noqa: E402
 
-from speed_utils import (case_rows, machine_line,  # noqa: E402
-                         measure_cases, parse_speed_args, print_table,
+from speed_utils import (parse_speed_args, run_method_table,  # noqa: E402
                          verdict)
 
 CONFIG = 'lfcc/lfcc_deit-tiny_resnet18_8xb64_in1k.py'
@@ -93,12 +92,10 @@ def main():
     args = parse_speed_args(__doc__.split('\n')[0], '--batch-size', 16,
                             rounds=20, warmup=3)
 
-    cases = build_cases(args.batch_size)
-    print(f'{machine_line()}; DeiT-T -> ResNet-18, batch {args.batch_size}, '
-          f'{IMAGE_SIZE}x{IMAGE_SIZE} inputs, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps', flush=True)
-    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
-    print_table(case_rows(timings, peaks, 'KD', 3))
+    timings = run_method_table(
+        build_cases(args.batch_size), args,
+        f'DeiT-T -> ResNet-18, batch {args.batch_size}, '
+        f'{IMAGE_SIZE}x{IMAGE_SIZE} inputs', 'KD', 3)
     print()
     kd = timings['KD']['median']
     ratio = timings['LFCC']['median'] / kd

@@ -19,8 +19,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from speed_cases import build_model, random_batch, training_case  # noqa: E402
-from speed_utils import (case_rows, machine_line,  # noqa: E402
-                         measure_cases, parse_speed_args, print_table,
+from speed_utils import (parse_speed_args, run_method_table,  # noqa: E402
                          verdict)
 
 # Case name -> config, relative to configs/.
@@ -82,22 +81,18 @@ def main():
     args = parse_speed_args(__doc__.split('\n')[0], '--batch-size', 64,
                             rounds=20, warmup=3)
 
-    cases = build_cases(args.batch_size)
-    print(f'{machine_line()}; resnet32x4 -> resnet8x4, batch '
-          f'{args.batch_size}, 32x32 inputs, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps', flush=True)
-    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
-
-    def quartile_column(name):
-        low, high = quartiles(timings[name]['times'])
+    def quartile_column(name, timing):
+        low, high = quartiles(timing['times'])
         return {'p25-p75 (ms)': f'{1000 * low:.0f}-{1000 * high:.0f}'}
 
-    def buffer_column(name):
+    def buffer_column(name, timing):
         elements = distill_buffer_elements(CONFIGS[name])
         return {'loss + connector buffer elements': f'{elements:,}'}
 
-    print_table(case_rows(timings, peaks, 'student alone', 2,
-                          between=quartile_column, after=buffer_column))
+    timings = run_method_table(
+        build_cases(args.batch_size), args,
+        f'resnet32x4 -> resnet8x4, batch {args.batch_size}, 32x32 inputs',
+        'student alone', 2, between=quartile_column, after=buffer_column)
     msd = timings['MSDCRD']['median']
     kd = timings['KD']['median']
     crd = timings['CRD']['median']

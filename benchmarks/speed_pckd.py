@@ -28,8 +28,7 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from speed_cases import build_model, training_case  # noqa: E402
-from speed_utils import (case_rows, machine_line,  # noqa: E402
-                         measure_cases, parse_speed_args, print_table,
+from speed_utils import (parse_speed_args, run_method_table,  # noqa: E402
                          sgd_step_fn, verdict)
 
 PCKD_CONFIG = 'pckd/pckd_resnet32x4_resnet8x4_1xb64_cifar100.py'
@@ -129,11 +128,9 @@ def main():
 
     cases = build_cases(args.images)
     pckd, kd, student = list(cases)
-    print(f'{machine_line()}; resnet32x4 -> resnet8x4, {args.images} images '
-          f'x {NUM_VIEWS} views, 32x32 inputs, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps', flush=True)
-    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
-    print_table(case_rows(timings, peaks, pckd, 2))
+    timings = run_method_table(
+        cases, args, f'resnet32x4 -> resnet8x4, {args.images} images x '
+        f'{NUM_VIEWS} views, 32x32 inputs', pckd, 2)
     to_kd = timings[pckd]['median'] / timings[kd]['median']
     to_student = timings[pckd]['median'] / timings[student]['median']
     print(f'\nPCKD / {kd}: {to_kd:.3f} (target <= 1.10: '

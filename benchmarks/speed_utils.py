@@ -181,10 +181,10 @@ def case_rows(timings, peaks, reference, digits, between=None, after=None):
         peaks (dict): Case name to ``(kind, MiB)`` of :func:`peak_memory_mib`.
         reference (str): The case the ratios are taken to.
         digits (int): Decimals of the ratio.
-        between (callable, optional): Case name to a dict of more columns
-            placed between the median and the ratio.
-        after (callable, optional): Case name to a dict of more columns
-            placed after the peak memory.
+        between (callable, optional): ``(case name, its timing)`` to a
+            dict of more columns placed between the median and the ratio.
+        after (callable, optional): ``(case name, its timing)`` to a dict
+            of more columns placed after the peak memory.
 
     Returns:
         list[dict]: The rows, for :func:`print_table`.
@@ -195,10 +195,10 @@ def case_rows(timings, peaks, reference, digits, between=None, after=None):
         kind, peak = peaks[name]
         median = timing['median']
         row = {'case': name, 'ms / iter (median)': f'{1000 * median:.0f}'}
-        row.update(between(name) if between else {})
+        row.update(between(name, timing) if between else {})
         row[f'x {reference}'] = f'{median / base:.{digits}f}'
         row[f'peak memory (MiB, {kind})'] = f'{peak:.0f}'
-        row.update(after(name) if after else {})
+        row.update(after(name, timing) if after else {})
         rows.append(row)
     return rows
 
@@ -267,3 +267,25 @@ def measure_cases(cases, warmup, rounds, memory=True):
         label = '/'.join(name) if isinstance(name, tuple) else name
         print(f'peak memory {label}: {peaks[name][1]:.0f} MiB', flush=True)
     return peaks, time_interleaved(cases, warmup=warmup, rounds=rounds)
+
+
+def run_method_table(cases, args, setting, reference, digits, between=None,
+                     after=None):
+    """What a method benchmark prints before its targets: a line with the
+    machine, ``setting`` and the rounds, each case's peak memory, then the
+    table of :func:`case_rows`.
+
+    Args:
+        cases (dict): Case name to its build function.
+        args (argparse.Namespace): :func:`parse_speed_args`'s result.
+        setting (str): The pair, batch and inputs, for the first line.
+        reference, digits, between, after: As for :func:`case_rows`.
+
+    Returns:
+        dict: :func:`time_interleaved`'s result.
+    """
+    print(f'{machine_line()}; {setting}, {args.rounds} interleaved rounds '
+          f'after {args.warmup} warm-up steps', flush=True)
+    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
+    print_table(case_rows(timings, peaks, reference, digits, between, after))
+    return timings

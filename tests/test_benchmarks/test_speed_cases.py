@@ -56,11 +56,11 @@ def test_case_rows_keep_the_column_order_of_the_tables():
                    LFCC=dict(median=0.21, times=[0.21]))
     peaks = dict(KD=('cpu', 100.4), LFCC=('cpu', 120.0))
     rows = case_rows(timings, peaks, 'KD', 3,
-                     between=lambda name: {'mid': name.lower()},
-                     after=lambda name: {'last': len(name)})
+                     between=lambda name, timing: {'mid': name.lower()},
+                     after=lambda name, timing: {'last': timing['times']})
     assert list(rows[1]) == ['case', 'ms / iter (median)', 'mid', 'x KD',
                              'peak memory (MiB, cpu)', 'last']
-    assert rows[1]['x KD'] == '1.050'
+    assert rows[1]['x KD'] == '1.050' and rows[1]['last'] == [0.21]
     assert rows[0]['peak memory (MiB, cpu)'] == '100'
     assert list(case_rows(timings, peaks, 'LFCC', 2)[0]) == [
         'case', 'ms / iter (median)', 'x LFCC', 'peak memory (MiB, cpu)']
