@@ -237,31 +237,12 @@ def crd_loss_cases(batch=CRD_BATCH, dim=CRD_DIM, num_samples=CRD_NUM_SAMPLES,
 def lfcc_student_case(speed_lfcc, batch_size):
     """The student of the LFCC pair (ResNet-18) trained alone, on the
     inputs of ``speed_lfcc``."""
+    from speed_cases import build_model, training_case
 
-    def build():
-        import logging
-
-        from mmengine.config import Config
-        from mmengine.logging import MMLogger
-
-        import mmkd_contrast  # noqa: F401
-        from mmkd_contrast.models.utils import build_in_scope
-        from speed_utils import sgd_step_fn
-
-        torch.manual_seed(0)
-        cfg = Config.fromfile(
-            osp.join(speed_lfcc.ROOT, 'configs', speed_lfcc.CONFIG))
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            model = build_in_scope(cfg.model.student).train()
-        finally:
-            logger.setLevel(level)
-        inputs, data_samples = speed_lfcc.make_batch(batch_size)
-        return sgd_step_fn(model, inputs, data_samples)
-
-    return build
+    return training_case(
+        lambda: build_model(speed_lfcc.CONFIG,
+                            lambda cfg: cfg.model.student),
+        lambda model: speed_lfcc.make_batch(batch_size))
 
 
 def build_settings(only=None):

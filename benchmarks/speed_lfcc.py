@@ -15,25 +15,23 @@ with the other cases.
 
 Target (issue 5): LFCC <= 1.10 x KD per iteration.
 """
-import logging
 import os.path as osp
 import sys
 
-import torch
-
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from speed_utils import (machine_line, measure_cases,  # noqa: E402
-                         parse_speed_args, print_table, sgd_step_fn)
+from speed_cases import build_model, random_batch, training_case  # noqa: E402
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from speed_utils import (parse_speed_args, run_method_table,  # noqa: E402
+                         verdict)
+
 CONFIG = 'lfcc/lfcc_deit-tiny_resnet18_8xb64_in1k.py'
 NUM_CLASSES = 1000
 IMAGE_SIZE = 224
 
 
-def build_model(method):
-    """Build the pair's distiller in training mode, teacher weights random.
+def edit_config(method):
+    """The change of the config that gives a case's model.
 
     Args:
         method (str): ``'LFCC'`` (the config as it is), ``'KD'`` (the
@@ -41,62 +39,34 @@ def build_model(method):
             config with dense, channel-mixing learnable filters).
 
     Returns:
-        nn.Module: The distiller.
+        callable: Changes a loaded config in place (see
+        :func:`speed_cases.build_model`).
     """
-    from mmengine.config import Config
-    from mmengine.logging import MMLogger
-
-    import mmkd_contrast  # noqa: F401
-    from mmkd_contrast.models.utils import build_in_scope
-
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', CONFIG))
-    cfg.model.teacher_ckpt = None
-    if method == 'KD':
-        model_cfg = cfg.model
-        model_cfg.student_taps = dict(logits=model_cfg.student_taps.logits)
-        model_cfg.teacher_taps = dict(logits=model_cfg.teacher_taps.logits)
-        model_cfg.connectors = dict()
-        model_cfg.distill_losses = dict(kd=model_cfg.distill_losses.kd)
-        model_cfg.loss_inputs = dict(kd=model_cfg.loss_inputs.kd)
-    elif method == 'LFCC dense filter':
-        for chain in cfg.model.connectors.values():
-            for step in chain.connectors:
-                if step.type == 'LearnableLowPassFilter':
-                    step.per_channel = False
-    elif method != 'LFCC':
+    if method not in ('KD', 'LFCC', 'LFCC dense filter'):
         raise ValueError(f'unknown method {method!r}')
-    # The 'no teacher_ckpt' warning is expected here; keep the output clean.
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        model = build_in_scope(cfg.model)
-    finally:
-        logger.setLevel(level)
-    return model.train()
+
+    def edit(cfg):
+        model_cfg = cfg.model
+        if method == 'KD':
+            model_cfg.student_taps = dict(
+                logits=model_cfg.student_taps.logits)
+            model_cfg.teacher_taps = dict(
+                logits=model_cfg.teacher_taps.logits)
+            model_cfg.connectors = dict()
+            model_cfg.distill_losses = dict(kd=model_cfg.distill_losses.kd)
+            model_cfg.loss_inputs = dict(kd=model_cfg.loss_inputs.kd)
+        elif method == 'LFCC dense filter':
+            for chain in model_cfg.connectors.values():
+                for step in chain.connectors:
+                    if step.type == 'LearnableLowPassFilter':
+                        step.per_channel = False
+
+    return edit
 
 
 def make_batch(batch_size, seed=0):
     """A fixed ImageNet-sized batch ``(inputs, data_samples)``."""
-    from mmpretrain.structures import DataSample
-
-    gen = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(
-        batch_size, 3, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
-    labels = torch.randint(0, NUM_CLASSES, (batch_size, ), generator=gen)
-    data_samples = [DataSample().set_gt_label(int(y)) for y in labels]
-    return inputs, data_samples
-
-
-def _case(method, batch_size):
-
-    def build():
-        torch.manual_seed(0)
-        model = build_model(method)
-        inputs, data_samples = make_batch(batch_size)
-        return sgd_step_fn(model, inputs, data_samples)
-
-    return build
+    return random_batch(batch_size, NUM_CLASSES, IMAGE_SIZE, seed=seed)
 
 
 def build_cases(batch_size=16):
@@ -111,7 +81,9 @@ def build_cases(batch_size=16):
         training iteration of DeiT-T -> ResNet-18 on 224x224 inputs.
     """
     return {
-        method: _case(method, batch_size)
+        method: training_case(
+            lambda method=method: build_model(CONFIG, edit_config(method)),
+            lambda model: make_batch(batch_size))
         for method in ('KD', 'LFCC', 'LFCC dense filter')
     }
 
@@ -120,27 +92,15 @@ def main():
     args = parse_speed_args(__doc__.split('\n')[0], '--batch-size', 16,
                             rounds=20, warmup=3)
 
-    cases = build_cases(args.batch_size)
-    print(f'{machine_line()}; DeiT-T -> ResNet-18, batch {args.batch_size}, '
-          f'{IMAGE_SIZE}x{IMAGE_SIZE} inputs, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps', flush=True)
-    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
-    kd = timings['KD']['median']
-    rows = []
-    for name in cases:
-        kind, peak = peaks[name]
-        median = timings[name]['median']
-        rows.append({
-            'case': name,
-            'ms / iter (median)': f'{1000 * median:.0f}',
-            'x KD': f'{median / kd:.3f}',
-            f'peak memory (MiB, {kind})': f'{peak:.0f}',
-        })
-    print_table(rows, list(rows[0]))
+    timings = run_method_table(
+        build_cases(args.batch_size), args,
+        f'DeiT-T -> ResNet-18, batch {args.batch_size}, '
+        f'{IMAGE_SIZE}x{IMAGE_SIZE} inputs', 'KD', 3)
     print()
+    kd = timings['KD']['median']
     ratio = timings['LFCC']['median'] / kd
     print(f'LFCC / KD = {ratio:.3f}  (target <= 1.10: '
-          f'{"met" if ratio <= 1.10 else "MISSED"})')
+          f'{verdict(ratio <= 1.10)})')
     dense = timings['LFCC dense filter']['median'] / kd
     print(f'LFCC dense filter / KD = {dense:.3f}  (the variant, no target)')
 

@@ -20,7 +20,6 @@ cases; peak memory is measured separately for each case.
 
 Target (issue 4): PCKD / KD (256) <= 1.10.
 """
-import logging
 import os.path as osp
 import sys
 
@@ -28,10 +27,9 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from speed_utils import (machine_line, measure_cases,  # noqa: E402
-                         parse_speed_args, print_table, sgd_step_fn)
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from speed_cases import build_model, training_case  # noqa: E402
+from speed_utils import (parse_speed_args, run_method_table,  # noqa: E402
+                         sgd_step_fn, verdict)
 
 PCKD_CONFIG = 'pckd/pckd_resnet32x4_resnet8x4_1xb64_cifar100.py'
 KD_CONFIG = 'kd/kd_resnet32x4_resnet8x4_1xb64_cifar100.py'
@@ -40,30 +38,16 @@ NUM_CLASSES = 100
 NUM_VIEWS = 4
 
 
-def build_model(config):
-    """Build the model of ``configs/<config>`` in training mode, with the
-    teacher (if any) left at its initial weights and the config's data
-    preprocessor."""
-    from mmengine.config import Config
-    from mmengine.logging import MMLogger
+def with_data_preprocessor(cfg):
+    """Give a distiller config the config's data preprocessor (PCKD's
+    multi-view one), as :func:`speed_cases.build_model`'s ``edit``."""
+    if 'teacher' in cfg.model:
+        cfg.model.data_preprocessor = cfg.data_preprocessor
 
-    import mmkd_contrast  # noqa: F401
-    from mmkd_contrast.models.utils import build_in_scope
 
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
-    model_cfg = cfg.model
-    if 'teacher' in model_cfg:
-        model_cfg.teacher_ckpt = None
-        model_cfg.data_preprocessor = cfg.data_preprocessor
-    # The 'no teacher_ckpt' warning is expected here; keep the output clean.
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        model = build_in_scope(model_cfg)
-    finally:
-        logger.setLevel(level)
-    return model.train()
+def build_pckd_model():
+    """The PCKD distiller, as :func:`build_cases` times it."""
+    return build_model(PCKD_CONFIG, with_data_preprocessor)
 
 
 def make_batch(model, images, image_size=32, seed=0):
@@ -112,34 +96,29 @@ def build_cases(images=64, image_size=32):
         (e.g. ``'KD (256)'``, ``'student (64)'``).
     """
 
+    def rotated_batch(model):
+        return make_batch(model, images, image_size)
+
     def pckd():
-        torch.manual_seed(0)
         _set_epoch()
-        model = build_model(PCKD_CONFIG)
-        inputs, data_samples = make_batch(model, images, image_size)
-        return sgd_step_fn(model, inputs, data_samples)
+        return build_pckd_model()
 
-    def kd():
-        torch.manual_seed(0)
-        pckd_model = build_model(PCKD_CONFIG)
-        inputs, data_samples = make_batch(pckd_model, images, image_size)
-        del pckd_model
-        model = build_model(KD_CONFIG)
-        return sgd_step_fn(model, inputs, data_samples)
+    def reference(config, samples):
+        """``config``'s model on the first ``samples`` of PCKD's batch."""
 
-    def student():
-        torch.manual_seed(0)
-        pckd_model = build_model(PCKD_CONFIG)
-        inputs, data_samples = make_batch(pckd_model, images, image_size)
-        del pckd_model
-        model = build_model(STUDENT_CONFIG)
-        return sgd_step_fn(model, inputs[:images], data_samples[:images])
+        def build():
+            torch.manual_seed(0)
+            inputs, data_samples = rotated_batch(build_pckd_model())
+            model = build_model(config, with_data_preprocessor)
+            return sgd_step_fn(model, inputs[:samples], data_samples[:samples])
+
+        return build
 
     samples = NUM_VIEWS * images
     return {
-        'PCKD': pckd,
-        f'KD ({samples})': kd,
-        f'student ({images})': student,
+        'PCKD': training_case(pckd, rotated_batch),
+        f'KD ({samples})': reference(KD_CONFIG, samples),
+        f'student ({images})': reference(STUDENT_CONFIG, images),
     }
 
 
@@ -149,25 +128,13 @@ def main():
 
     cases = build_cases(args.images)
     pckd, kd, student = list(cases)
-    print(f'{machine_line()}; resnet32x4 -> resnet8x4, {args.images} images '
-          f'x {NUM_VIEWS} views, 32x32 inputs, {args.rounds} interleaved '
-          f'rounds after {args.warmup} warm-up steps', flush=True)
-    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
-    rows = []
-    for name in cases:
-        kind, peak = peaks[name]
-        median = timings[name]['median']
-        rows.append({
-            'case': name,
-            'ms / iter (median)': f'{1000 * median:.0f}',
-            'x PCKD': f'{median / timings[pckd]["median"]:.2f}',
-            f'peak memory (MiB, {kind})': f'{peak:.0f}',
-        })
-    print_table(rows, list(rows[0]))
+    timings = run_method_table(
+        cases, args, f'resnet32x4 -> resnet8x4, {args.images} images x '
+        f'{NUM_VIEWS} views, 32x32 inputs', pckd, 2)
     to_kd = timings[pckd]['median'] / timings[kd]['median']
     to_student = timings[pckd]['median'] / timings[student]['median']
     print(f'\nPCKD / {kd}: {to_kd:.3f} (target <= 1.10: '
-          f'{"met" if to_kd <= 1.10 else "MISSED"})')
+          f'{verdict(to_kd <= 1.10)})')
     print(f'PCKD / {student}: {to_student:.2f}')
 
 

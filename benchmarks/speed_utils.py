@@ -161,12 +161,51 @@ def sgd_step_fn(model, inputs, data_samples, lr=0.01):
     return step
 
 
-def print_table(rows, columns):
-    """Print a Markdown table of ``rows`` (list of dicts) in ``columns``."""
+def print_table(rows, columns=None):
+    """Print a Markdown table of ``rows`` (list of dicts) in ``columns``
+    (default: the keys of the first row)."""
+    columns = list(rows[0]) if columns is None else columns
     print('| ' + ' | '.join(columns) + ' |')
     print('|' + '|'.join('---' for _ in columns) + '|')
     for row in rows:
         print('| ' + ' | '.join(str(row.get(c, '')) for c in columns) + ' |')
+
+
+def case_rows(timings, peaks, reference, digits, between=None, after=None):
+    """The rows of a method benchmark's table, one per case: ``case``,
+    ``ms / iter (median)``, the ratio of its median to the reference case's
+    (column ``x <reference>``) and its peak memory.
+
+    Args:
+        timings (dict): :func:`time_interleaved`'s result.
+        peaks (dict): Case name to ``(kind, MiB)`` of :func:`peak_memory_mib`.
+        reference (str): The case the ratios are taken to.
+        digits (int): Decimals of the ratio.
+        between (callable, optional): ``(case name, its timing)`` to a
+            dict of more columns placed between the median and the ratio.
+        after (callable, optional): ``(case name, its timing)`` to a dict
+            of more columns placed after the peak memory.
+
+    Returns:
+        list[dict]: The rows, for :func:`print_table`.
+    """
+    base = timings[reference]['median']
+    rows = []
+    for name, timing in timings.items():
+        kind, peak = peaks[name]
+        median = timing['median']
+        row = {'case': name, 'ms / iter (median)': f'{1000 * median:.0f}'}
+        row.update(between(name, timing) if between else {})
+        row[f'x {reference}'] = f'{median / base:.{digits}f}'
+        row[f'peak memory (MiB, {kind})'] = f'{peak:.0f}'
+        row.update(after(name, timing) if after else {})
+        rows.append(row)
+    return rows
+
+
+def verdict(met):
+    """``'met'`` or ``'MISSED'``: how a benchmark's target line ends."""
+    return 'met' if met else 'MISSED'
 
 
 def machine_line():
@@ -228,3 +267,25 @@ def measure_cases(cases, warmup, rounds, memory=True):
         label = '/'.join(name) if isinstance(name, tuple) else name
         print(f'peak memory {label}: {peaks[name][1]:.0f} MiB', flush=True)
     return peaks, time_interleaved(cases, warmup=warmup, rounds=rounds)
+
+
+def run_method_table(cases, args, setting, reference, digits, between=None,
+                     after=None):
+    """What a method benchmark prints before its targets: a line with the
+    machine, ``setting`` and the rounds, each case's peak memory, then the
+    table of :func:`case_rows`.
+
+    Args:
+        cases (dict): Case name to its build function.
+        args (argparse.Namespace): :func:`parse_speed_args`'s result.
+        setting (str): The pair, batch and inputs, for the first line.
+        reference, digits, between, after: As for :func:`case_rows`.
+
+    Returns:
+        dict: :func:`time_interleaved`'s result.
+    """
+    print(f'{machine_line()}; {setting}, {args.rounds} interleaved rounds '
+          f'after {args.warmup} warm-up steps', flush=True)
+    peaks, timings = measure_cases(cases, args.warmup, args.rounds)
+    print_table(case_rows(timings, peaks, reference, digits, between, after))
+    return timings

@@ -7,16 +7,11 @@ _base_ = [
     '../_base_/datasets/cifar10_jpeg_500pc_bs64.py',
     '../_base_/schedules/cifar10_adamw_10e.py',
     '../_base_/default_runtime.py',
+    '../_base_/distill/kd.py',
 ]
 
 model = dict(
-    type='SingleTeacherDistiller',
     student=_base_.cifar10_resnet8,
     teacher=_base_.cifar10_resnet20,
     teacher_ckpt='work_dirs/resnet20_1xb64_cifar10-jpeg/epoch_3.pth',
-    student_taps=dict(logits='head.fc'),
-    teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
-    loss_inputs=dict(
-        kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

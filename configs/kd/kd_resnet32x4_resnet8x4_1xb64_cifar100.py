@@ -7,19 +7,15 @@ _base_ = [
     '../_base_/datasets/cifar100_bs64.py',
     '../_base_/schedules/cifar100_bs64_240e.py',
     '../_base_/default_runtime.py',
+    '../_base_/distill/kd.py',
 ]
 
 student = _base_.resnet8x4
 student.head.loss.loss_weight = 0.1
 
 model = dict(
-    type='SingleTeacherDistiller',
     student=student,
     teacher=_base_.resnet32x4,
     teacher_ckpt='work_dirs/resnet32x4_1xb64_cifar100/epoch_240.pth',
-    student_taps=dict(logits='head.fc'),
-    teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=0.9)),
-    loss_inputs=dict(
-        kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
+    distill_losses=dict(kd=dict(loss_weight=0.9)),
 )

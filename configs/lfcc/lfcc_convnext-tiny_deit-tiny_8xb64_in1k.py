@@ -22,6 +22,7 @@ _base_ = [
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_deit_tiny_student.py',
+    '../_base_/distill/lfcc_convnext_tiny_teacher.py',
 ]
 
 student = _base_.deit_tiny
@@ -39,24 +40,4 @@ model = dict(
     teacher=_base_.convnext_tiny,
     teacher_ckpt='checkpoints/'
     'convnext-tiny_32xb128_in1k_20221207-998cf3e9.pth',
-    teacher_taps=dict(
-        logits='head.fc',
-        stage3='backbone.stages.2',
-        stage4='backbone.stages.3'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_convnext_tiny_teacher)

@@ -22,6 +22,7 @@ _base_ = [
     '../_base_/schedules/imagenet_bs512_100e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_resnet18_student.py',
+    '../_base_/distill/lfcc_deit_tiny_teacher.py',
 ]
 
 student = _base_.resnet18
@@ -33,29 +34,7 @@ model = dict(
     teacher=_base_.deit_tiny,
     teacher_ckpt='checkpoints/'
     'deit-tiny_pt-4xb256_in1k_20220218-13b382a0.pth',
-    teacher_taps=dict(
-        logits='head.layers.head',
-        stage3='backbone.layers.8',
-        stage4='backbone.layers.11'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=192,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_deit_tiny_teacher)
 
 # 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
 train_dataloader = dict(batch_size=64)

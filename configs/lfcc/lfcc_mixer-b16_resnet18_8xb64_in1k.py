@@ -24,6 +24,7 @@ _base_ = [
     '../_base_/schedules/imagenet_bs512_100e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_resnet18_student.py',
+    '../_base_/distill/lfcc_mixer_b16_teacher.py',
 ]
 
 student = _base_.resnet18
@@ -35,29 +36,7 @@ model = dict(
     teacher=_base_.mixer_b16,
     teacher_ckpt='checkpoints/'
     'mixer-base-p16_3rdparty_64xb64_in1k_20211124-1377e3e0.pth',
-    teacher_taps=dict(
-        logits='head.fc',
-        stage3='backbone.layers.8',
-        stage4='backbone.layers.11'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_mixer_b16_teacher)
 
 # 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
 train_dataloader = dict(batch_size=64)

@@ -24,6 +24,7 @@ _base_ = [
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_deit_tiny_student.py',
+    '../_base_/distill/lfcc_resnet50_teacher.py',
 ]
 
 student = _base_.deit_tiny
@@ -45,25 +46,7 @@ model = dict(
     teacher=teacher,
     teacher_ckpt='work_dirs/resnet50_in1k-pre_1xb64_cifar100-224/'
     'epoch_30.pth',
-    teacher_taps=dict(
-        logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=1024,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=2048,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_resnet50_teacher)
 
 # The linear rule lr = 5e-4 * batch / 512 at one GPU x 64.
 optim_wrapper = dict(optimizer=dict(lr=5e-4 * 64 / 512))

@@ -22,6 +22,7 @@ _base_ = [
     '../_base_/schedules/imagenet_adamw_300e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_deit_tiny_student.py',
+    '../_base_/distill/lfcc_resnet50_teacher.py',
 ]
 
 student = _base_.deit_tiny
@@ -38,22 +39,4 @@ model = dict(
     student=student,
     teacher=_base_.resnet50,
     teacher_ckpt='checkpoints/resnet50_8xb32_in1k_20210831-ea4938fc.pth',
-    teacher_taps=dict(
-        logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=1024,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=2048,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_resnet50_teacher)

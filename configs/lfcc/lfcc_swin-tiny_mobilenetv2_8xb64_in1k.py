@@ -26,7 +26,8 @@ _base_ = [
     '../_base_/datasets/imagenet_bs32.py',
     '../_base_/schedules/imagenet_bs512_100e.py',
     '../_base_/default_runtime.py',
-    '../_base_/distill/lfcc.py',
+    '../_base_/distill/lfcc_mobilenetv2_student.py',
+    '../_base_/distill/lfcc_swin_tiny_teacher.py',
 ]
 
 student = _base_.mobilenetv2
@@ -38,47 +39,7 @@ model = dict(
     teacher=_base_.swin_tiny,
     teacher_ckpt='checkpoints/'
     'swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth',
-    student_taps=dict(
-        logits='head.fc', stage3='backbone.layer5', stage4='backbone.layer7'),
-    teacher_taps=dict(
-        logits='head.fc',
-        stage3='backbone.stages.2',
-        stage4='backbone.stages.3'),
-    connectors=dict(
-        s_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=96,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=96,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
-                     out_channels=256, grid=2),
-            ]),
-        s_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=320,
-                     kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=320,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_swin_tiny_teacher)
 
 # 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
 train_dataloader = dict(batch_size=64)

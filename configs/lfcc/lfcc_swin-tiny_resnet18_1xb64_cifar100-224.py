@@ -23,6 +23,7 @@ _base_ = [
     '../_base_/schedules/cifar100_bs64_240e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_resnet18_student.py',
+    '../_base_/distill/lfcc_swin_tiny_teacher.py',
 ]
 
 student = _base_.resnet18
@@ -38,26 +39,4 @@ model = dict(
     teacher=teacher,
     teacher_ckpt='work_dirs/swin-tiny_in1k-pre_1xb64_cifar100-224/'
     'epoch_30.pth',
-    teacher_taps=dict(
-        logits='head.fc',
-        stage3='backbone.stages.2',
-        stage4='backbone.stages.3'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_swin_tiny_teacher)

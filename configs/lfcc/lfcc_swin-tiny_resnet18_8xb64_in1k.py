@@ -24,6 +24,7 @@ _base_ = [
     '../_base_/schedules/imagenet_bs512_100e.py',
     '../_base_/default_runtime.py',
     '../_base_/distill/lfcc_resnet18_student.py',
+    '../_base_/distill/lfcc_swin_tiny_teacher.py',
 ]
 
 student = _base_.resnet18
@@ -35,29 +36,7 @@ model = dict(
     teacher=_base_.swin_tiny,
     teacher_ckpt='checkpoints/'
     'swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth',
-    teacher_taps=dict(
-        logits='head.fc',
-        stage3='backbone.stages.2',
-        stage4='backbone.stages.3'),
-    connectors=dict(
-        t_stage3=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
-                     out_channels=256, grid=2),
-            ]),
-        t_stage4=dict(
-            type='ConnectorSequence',
-            connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
-                     out_channels=256, grid=2),
-            ]),
-    ),
-)
+    **_base_.lfcc_swin_tiny_teacher)
 
 # 64 images per GPU, 8 GPUs: the recipe's total batch of 512.
 train_dataloader = dict(batch_size=64)

@@ -7,16 +7,11 @@ _base_ = [
     '../_base_/datasets/embedded_mnist.py',
     '../_base_/schedules/embedded_mnist_4e.py',
     '../_base_/default_runtime.py',
+    '../_base_/distill/kd.py',
 ]
 
 model = dict(
-    type='SingleTeacherDistiller',
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_resnet18_w16,
     teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
-    student_taps=dict(logits='head.fc'),
-    teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
-    loss_inputs=dict(
-        kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

@@ -11,8 +11,10 @@
 #   t_stage3 / t_stage4 (teacher): [TokenToMap (token features only),
 #       LowPassFilter, CompactProjector]
 # Both projectors of a stage must give the same size (out_channels * grid^2).
-# lfcc_resnet18_student.py and lfcc_deit_tiny_student.py add the student
-# taps and chains of those two students on top of this.
+# The lfcc_<student>_student.py files add a student's taps and chains on
+# top of this; the lfcc_<teacher>_teacher.py files hold a teacher's taps and
+# chains as a variable that a config spreads into its model (two bases may
+# not both set model).
 model = dict(
     type='SingleTeacherDistiller',
     distill_losses=dict(

@@ -16,27 +16,15 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
-from ecosystem_helpers import (ROOT, kept_global_state, load_export_tool,
-                               reload_exported, save_teacher_checkpoint,
-                               skip_module_without)
+from ecosystem_helpers import (ROOT, derive_config, export_and_compare,
+                               kept_global_state, skip_module_without,
+                               train_checked)
 
 skip_module_without('mmdet')
-
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 import mmkd_contrast  # noqa: E402,F401
 
 CONFIGS = osp.join(ROOT, 'configs', 'mmdet')
-
-
-@pytest.fixture(autouse=True)
-def _kept_global_state():
-    with kept_global_state():
-        yield
-
-
 PAIR = 'retinanet-r101_retinanet-r50_fpn_1x_coco.py'
 
 
@@ -77,9 +65,7 @@ def tiny_config(tmp_path, method):
     make_coco(data, 'train', 4)
     val_ann = make_coco(data, 'val', 2)
     shipped = osp.join(CONFIGS, f'{method}_{PAIR}')
-    derived = tmp_path / f'{method}_tiny.py'
-    derived.write_text(f'''
-_base_ = [{shipped!r}]
+    return derive_config(tmp_path, shipped, f'''
 data_root = {data + '/'!r}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -112,11 +98,7 @@ model = dict(
     teacher_ckpt={str(tmp_path / 'teacher.pth')!r},
     student=dict(backbone=dict(init_cfg=None),
                  test_cfg=dict(score_thr=0.0)))
-work_dir = {str(tmp_path / 'work')!r}
 ''')
-    cfg = Config.fromfile(str(derived))
-    save_teacher_checkpoint(cfg.model, tmp_path / 'teacher.pth')
-    return derived, cfg
 
 
 @pytest.mark.parametrize('method, losses', [
@@ -124,46 +106,18 @@ work_dir = {str(tmp_path / 'work')!r}
     ('lfcc', ('lfcc_p4', 'lfcc_p5')),
 ])
 def test_retinanet_pair_trains_validates_exports(tmp_path, method, losses):
-    derived, cfg = tiny_config(tmp_path, method)
-    assert cfg.default_scope == 'mmdet'
-    runner = Runner.from_cfg(cfg)
-    distiller = runner.model
-    assert type(distiller).__name__ == 'SingleTeacherDistiller'
-    assert type(distiller.student.backbone).__module__.startswith('mmdet.')
-    assert type(distiller.data_preprocessor).__name__ == \
-        'DetDataPreprocessor'
-    teacher_before = {
-        k: v.clone() for k, v in distiller.teacher.state_dict().items()}
+    with kept_global_state():
+        derived, cfg = tiny_config(tmp_path, method)
+        assert cfg.default_scope == 'mmdet'
+        runner = train_checked(cfg, losses, 'loss_cls')
+        assert type(runner.model.data_preprocessor).__name__ == \
+            'DetDataPreprocessor'
 
-    runner.train()
+        metrics = runner.val()
+        assert 'coco/bbox_mAP' in metrics, metrics
+        assert 0 <= metrics['coco/bbox_mAP'] <= 1
 
-    hub = runner.message_hub
-    for name in losses:
-        value = hub.get_scalar(f'train/distill.loss_{name}').current()
-        assert np.isfinite(value) and value != 0, (name, value)
-    assert np.isfinite(hub.get_scalar('train/student.loss_cls').current())
-    for k, v in distiller.teacher.state_dict().items():
-        assert torch.equal(v, teacher_before[k]), f'teacher {k} changed'
-
-    metrics = runner.val()
-    assert 'coco/bbox_mAP' in metrics, metrics
-    assert 0 <= metrics['coco/bbox_mAP'] <= 1
-
-    out = tmp_path / 'export' / 'student.pth'
-    ckpt, cfg_path = load_export_tool().export(
-        str(derived), str(tmp_path / 'work' / 'epoch_1.pth'), str(out))
-    exported_cfg, student = reload_exported(cfg_path, ckpt)
-    assert exported_cfg.default_scope == 'mmdet'
-    assert 'custom_imports' not in exported_cfg
-    assert exported_cfg.model.type == 'mmdet.RetinaNet'
-
-    batch = next(iter(runner.val_dataloader))
-    trained = distiller.student.eval()
-    with torch.no_grad():
-        data = trained.data_preprocessor(batch, False)
-        expected = trained(data['inputs'], mode='tensor')
-        data = student.data_preprocessor(batch, False)
-        got = student(data['inputs'], mode='tensor')
+        got = export_and_compare(runner, derived, 'epoch_1.pth',
+                                 'mmdet.RetinaNet')
     # (cls_scores, bbox_preds), one map per FPN level.
     assert len(got) == 2 and len(got[0]) == 5
-    torch.testing.assert_close(got, expected)

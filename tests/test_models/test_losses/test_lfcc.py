@@ -47,7 +47,8 @@ def test_loss_weight_normalisation_and_defaults():
     s_emb, t_emb = torch.randn(4, 8), torch.randn(4, 8)
     ref = reference_lfcc(s_emb, t_emb, 0.1, True)
     assert abs(LFCCLoss()(s_emb, t_emb).item() - ref) < 1e-5
-    assert abs(LFCCLoss(loss_weight=2.5)(s_emb, t_emb).item() - 2.5 * ref) < 1e-4
+    weighted = LFCCLoss(loss_weight=2.5)(s_emb, t_emb).item()
+    assert abs(weighted - 2.5 * ref) < 1e-4
     # Inputs are L2-normalised inside: row scales do not matter.
     scale = torch.rand(4, 1) * 5 + 0.1
     assert abs(LFCCLoss()(s_emb * scale, t_emb * scale.flip(0)).item() -
@@ -142,7 +143,8 @@ def _lfcc_on_rank(rank, world_size, s_emb, t_emb):
 def test_distributed_matches_single_process_on_concatenated_batch():
     torch.manual_seed(0)
     s_emb, t_emb = torch.randn(6, 5), torch.randn(6, 5)
-    per_rank = run_distributed(_lfcc_on_rank, world_size=2, args=(s_emb, t_emb))
+    per_rank = run_distributed(
+        _lfcc_on_rank, world_size=2, args=(s_emb, t_emb))
     for symmetric in (True, False):
         full_s = s_emb.clone().requires_grad_(True)
         full_t = t_emb.clone().requires_grad_(True)
