@@ -35,7 +35,8 @@ class BaseDistiller(BaseModel):
             ``state_dict`` key) or a bare state dict. If None the teacher
             keeps its initial weights (only sensible in tests).
         student_taps (dict, optional): Tap name to module or parameter path
-            in the student (see :class:`~mmkd_contrast.models.TapRecorder`).
+            in the student (see
+            :class:`~mmkd_contrast.models.recorders.TapRecorder`).
         teacher_taps (dict, optional): The same for the teacher.
         data_preprocessor (dict | nn.Module, optional): If None, the
             student's data preprocessor is used. A dict (without ``type``
