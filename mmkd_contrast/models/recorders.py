@@ -21,29 +21,36 @@ class TapRecorder:
 
     Each tap is ``name: path`` or ``name: dict(path=..., index=...)``.
     A path naming a module records that module's output at every forward
-    (a one-element tuple or list is unwrapped; ``index`` picks an element
-    of a longer one). A path naming a parameter (``head.fc.weight``) records
-    the live parameter, so gradients flow as usual.
+    run inside :meth:`recording` (a one-element tuple or list is unwrapped;
+    ``index`` picks an element of a longer one); a forward outside it
+    records nothing, so no activation is kept alive. A path naming a
+    parameter or buffer (``head.fc.weight``) gives the live tensor, so
+    gradients flow as usual.
 
     Args:
         model (nn.Module): The network to tap.
         taps (dict): Tap name to path (or dict with ``path``, ``index``).
         role (str): ``'student'`` or ``'teacher'``, used in error messages.
+        hints (dict, optional): Tap name to a sentence appended to the error
+            when that tap's path does not exist (what the tap should point
+            at).
 
     Raises:
         ValueError: A path names neither a module nor a parameter; the
             message lists the closest existing paths.
     """
 
-    def __init__(self, model, taps, role):
+    def __init__(self, model, taps, role, hints=None):
         self.model = model
         self.role = role
         self.specs = {}
         self.outputs = {}
+        self._recording = False
         self._handles = []
+        self._params = {}
         modules = dict(model.named_modules())
-        params = dict(model.named_parameters())
-        params.update(model.named_buffers())
+        params = [name for name, _ in model.named_parameters()]
+        params += [name for name, _ in model.named_buffers()]
         for name, spec in (taps or {}).items():
             if isinstance(spec, str):
                 spec = dict(path=spec)
@@ -56,53 +63,67 @@ class TapRecorder:
                 kind = 'module'
             elif path in params:
                 kind = 'param'
+                owner, _, attr = path.rpartition('.')
+                self._params[name] = (modules[owner], attr)
             else:
-                candidates = [p for p in modules if p] + list(params)
+                hint = (hints or {}).get(name)
+                candidates = [p for p in modules if p] + params
                 raise ValueError(
                     f"{role}_taps.{name}: '{path}' is neither a module nor a "
                     f'parameter of the {role} '
                     f'({type(model).__name__}). Closest existing paths: '
-                    f'{_closest(path, candidates)}')
+                    f'{_closest(path, candidates)}' +
+                    (f'. {hint}' if hint else ''))
             self.specs[name] = dict(
                 path=path, kind=kind, index=spec.get('index'))
-        for name, spec in self.specs.items():
-            if spec['kind'] == 'module':
-                module = modules[spec['path']]
-                self._handles.append(
-                    module.register_forward_hook(self._make_hook(name)))
+            if kind == 'module':
+                self._handles.append(modules[path].register_forward_hook(
+                    self._make_hook(name)))
 
     def _make_hook(self, name):
 
         def hook(module, inputs, output):
-            self.outputs[name] = output
+            if self._recording:
+                self.outputs[name] = output
 
         return hook
 
-    def reset(self):
-        """Forget the outputs of the previous forward."""
+    def clear(self):
+        """Drop the recorded outputs (and the activations they hold)."""
         self.outputs = {}
 
     @contextmanager
     def recording(self):
-        """Clear the previous outputs, then run the body."""
-        self.reset()
-        yield self
+        """Clear the previous outputs, then record during the body.
+
+        The outputs stay available after the body, until :meth:`clear`.
+        """
+        self.clear()
+        self._recording = True
+        try:
+            yield self
+        finally:
+            self._recording = False
 
     def get(self, name):
-        """Return the value of tap ``name`` from the last forward.
+        """Return the value of tap ``name``.
+
+        A parameter tap gives the live parameter; a module tap its output
+        recorded by the last :meth:`recording`.
 
         Raises:
-            RuntimeError: The tapped module did not run in the last forward.
+            RuntimeError: The tapped module did not run in the last recorded
+                forward.
         """
         spec = self.specs[name]
         if spec['kind'] == 'param':
-            params = dict(self.model.named_parameters())
-            params.update(self.model.named_buffers())
-            return params[spec['path']]
+            module, attr = self._params[name]
+            return getattr(module, attr)
         if name not in self.outputs:
             raise RuntimeError(
                 f"{self.role} tap '{name}' ({spec['path']}) recorded nothing: "
-                f'the module did not run in the {self.role} forward.')
+                f'the module did not run in the recorded {self.role} '
+                'forward.')
         out = self.outputs[name]
         if isinstance(out, (tuple, list)):
             if spec['index'] is not None:

@@ -20,11 +20,14 @@ model = dict(
         feat='neck', centres='head.fc.weight', bias='head.fc.bias'),
     teacher_taps=dict(
         feat='neck', centres='head.fc.weight', bias='head.fc.bias'),
-    # e_s: d_s -> d_s and e_t: d_s -> d_t, Linear + L2 norm, both fed with
-    # the student feature; the widths are read from the classifiers.
+    # The trained heads, all fed with the student feature; the widths are
+    # read from the classifiers. e_s: d_s -> d_s and e_t: d_s -> d_t, Linear
+    # + L2 norm, for L_CC; g = Linear(d_s, 16 d_t) -> BN -> ReLU ->
+    # Linear(., d_t) for L_FA (only built while distill_losses.fa is set).
     connectors=dict(
         embed_s=dict(type='ProjectionHead'),
-        embed_t=dict(type='ProjectionHead')),
+        embed_t=dict(type='ProjectionHead'),
+        align=dict(type='ProjectionHead', norm=False)),
     distill_losses=dict(
         # No KD term (delta = 0), as released; see the "+kd" configs.
         kd=None,
@@ -35,9 +38,9 @@ model = dict(
             base_temperature=0.07,
             loss_weight=0.05),
         # alpha = 1; left out (and logged) when d_s != d_t.
-        ca=dict(type='CenterAlignLoss', loss_weight=1.0),
-        # f = 20; g = Linear(d_s, 16 d_t) -> BN -> ReLU -> Linear(., d_t).
-        fa=dict(type='FeatureAlignLoss', hidden_ratio=16, loss_weight=20.0)),
+        ca=dict(type='CentreAlignLoss', loss_weight=1.0),
+        # f = 20, on the align connector's output g(f_s).
+        fa=dict(type='FeatureAlignLoss', loss_weight=20.0)),
     # base 1.005 for 240 epochs (threshold 1.005 -> 3.31); give
     # final_threshold=3.31 instead to keep that end point on another
     # schedule length.

@@ -1,5 +1,5 @@
 from .category_contrast import CategoryContrastLoss
-from .center_align import CenterAlignLoss
+from .centre_align import CentreAlignLoss
 from .crd import CRDLoss
 from .feature_align import FeatureAlignLoss
 from .infonce import batch_info_nce, info_nce
@@ -9,6 +9,6 @@ from .msdcrd import MSDCRDLoss
 from .preview_weighting import PreviewWeighting
 
 __all__ = [
-    'CategoryContrastLoss', 'CenterAlignLoss', 'CRDLoss', 'FeatureAlignLoss',
+    'CategoryContrastLoss', 'CentreAlignLoss', 'CRDLoss', 'FeatureAlignLoss',
     'PreviewWeighting',
     'LFCCLoss', 'KDLoss', 'MSDCRDLoss', 'info_nce', 'batch_info_nce']

@@ -14,29 +14,31 @@ class CategoryContrastLoss(nn.Module):
     `Preview-based Category Contrastive Learning for Knowledge Distillation
     <https://arxiv.org/abs/2410.14143>`_.
 
-    The inputs are score vectors in ``R^C``: ``u_s = e_s(f_s) @ W_s.T`` and
-    ``u_t = e_t(f_s) @ W_t.T`` (both heads take the *student* feature, the
-    category centres ``W`` are the classifier weights). The ``2N`` anchors
-    ``{u_s_n} ∪ {u_t_n}`` go into a supervised contrastive loss whose
-    positives are the other anchors with the same label; for anchor ``a``::
+    The inputs are score vectors in ``R^C``: ``s_scores = e_s(f_s) @ W_s.T``
+    and ``t_scores = e_t(f_s) @ W_t.T``, made by PCKD from its ``embed_s``
+    and ``embed_t`` connectors (both heads take the *student* feature ``f_s``;
+    the category centres ``W`` are the classifier weights). The ``2N``
+    anchors ``{s_scores_n} ∪ {t_scores_n}`` go into a supervised contrastive
+    loss whose positives are the other anchors with the same label; for
+    anchor ``a``::
 
         l_a = -(tau / tau_b) / |P(a)| * sum_{p in P(a)}
                   [ u_a.u_p / tau - log sum_{k != a} exp(u_a.u_k / tau) ]
 
-        l_n = l(u_s_n) + l(u_t_n)
+        l_n = l(s_scores_n) + l(t_scores_n)
         L   = loss_weight * (1/N) * sum_n v_n * l_n
 
-    ``u_t`` is *not* a teacher tensor: it depends on the trained head
+    ``t_scores`` is *not* a teacher tensor: it depends on the trained head
     ``e_t`` and on the student feature, so it keeps its gradient (the frozen
     ``W_t`` is the caller's business). Logits are computed in fp32 with
     autocast off.
 
-    When |P(a)| = 0: with both sides given, ``u_t_n`` is always a positive
-    of ``u_s_n`` and vice versa, so every anchor has a positive, even when
-    every label in the batch is distinct. An anchor can only lack positives
-    when ``u_t`` is None (one side only) and its label occurs once in the
-    (global) batch; such an anchor contributes 0 to the sum, which is still
-    divided by ``N``.
+    When |P(a)| = 0: with both sides given, ``t_scores_n`` is always a
+    positive of ``s_scores_n`` and vice versa, so every anchor has a
+    positive, even when every label in the batch is distinct. An anchor can
+    only lack positives when ``t_scores`` is None (one side only) and its
+    label occurs once in the (global) batch; such an anchor contributes 0 to
+    the sum, which is still divided by ``N``.
 
     Under ``torch.distributed`` the keys (positives and negatives) are the
     anchors of the whole global batch, gathered with their gradient, so that
@@ -57,9 +59,9 @@ class CategoryContrastLoss(nn.Module):
 
     Example:
         >>> loss = CategoryContrastLoss()
-        >>> u_s, u_t = torch.randn(8, 10), torch.randn(8, 10)
+        >>> s_scores, t_scores = torch.randn(8, 10), torch.randn(8, 10)
         >>> labels = torch.randint(0, 10, (8,))
-        >>> loss(u_s, u_t, labels).shape
+        >>> loss(s_scores, t_scores, labels).shape
         torch.Size([])
     """
 
@@ -82,31 +84,33 @@ class CategoryContrastLoss(nn.Module):
         self.base_temperature = base_temperature
         self.loss_weight = loss_weight
 
-    def _check_inputs(self, u_s, u_t, labels, weight):
-        if u_s.dim() != 2:
+    def _check_inputs(self, s_scores, t_scores, labels, weight):
+        if s_scores.dim() != 2:
             raise ValueError(
-                'CategoryContrastLoss expects u_s of shape (N, C), got '
-                f'{tuple(u_s.shape)}')
-        if u_t is not None and u_t.shape != u_s.shape:
+                'CategoryContrastLoss expects s_scores of shape (N, C), got '
+                f'{tuple(s_scores.shape)}')
+        if t_scores is not None and t_scores.shape != s_scores.shape:
             raise ValueError(
-                'CategoryContrastLoss expects u_s and u_t of the same shape '
-                f'(N, C), got u_s {tuple(u_s.shape)} and u_t '
-                f'{tuple(u_t.shape)}')
-        num, num_classes = u_s.shape
+                'CategoryContrastLoss expects s_scores and t_scores of the '
+                f'same shape (N, C), got s_scores {tuple(s_scores.shape)} and '
+                f't_scores {tuple(t_scores.shape)}')
+        num, num_classes = s_scores.shape
         if num == 0:
-            raise ValueError('CategoryContrastLoss got an empty batch: u_s '
-                             f'{tuple(u_s.shape)}')
+            raise ValueError('CategoryContrastLoss got an empty batch: '
+                             f's_scores {tuple(s_scores.shape)}')
         if labels.shape != (num, ):
             raise ValueError(
                 f'CategoryContrastLoss expects labels of shape ({num},) to '
-                f'match u_s {tuple(u_s.shape)}, got {tuple(labels.shape)}')
+                f'match s_scores {tuple(s_scores.shape)}, got '
+                f'{tuple(labels.shape)}')
         if labels.is_floating_point() or labels.is_complex():
             raise ValueError('CategoryContrastLoss expects integer labels, '
                              f'got dtype {labels.dtype}')
         if weight is not None and weight.shape != (num, ):
             raise ValueError(
                 f'CategoryContrastLoss expects weight of shape ({num},) to '
-                f'match u_s {tuple(u_s.shape)}, got {tuple(weight.shape)}')
+                f'match s_scores {tuple(s_scores.shape)}, got '
+                f'{tuple(weight.shape)}')
         if not should_check_values(self):
             # Reading values syncs with a GPU: first call, or debug checks.
             return
@@ -115,16 +119,16 @@ class CategoryContrastLoss(nn.Module):
         if bad is not None:
             raise ValueError(
                 f'CategoryContrastLoss: label {bad} is outside [0, '
-                f'{num_classes}) (C = u_s.shape[1] = {num_classes})')
+                f'{num_classes}) (C = s_scores.shape[1] = {num_classes})')
 
-    def forward(self, u_s, u_t, labels, weight=None):
+    def forward(self, s_scores, t_scores, labels, weight=None):
         """Compute the loss.
 
         Args:
-            u_s (Tensor): Student-centre scores ``(N, C)``.
-            u_t (Tensor | None): Teacher-centre scores ``(N, C)``, or None to
-                contrast the ``N`` anchors of ``u_s`` alone (then
-                ``l_n = l(u_s_n)``).
+            s_scores (Tensor): Student-centre scores ``(N, C)``.
+            t_scores (Tensor | None): Teacher-centre scores ``(N, C)``, or
+                None to contrast the ``N`` anchors of ``s_scores`` alone (then
+                ``l_n = l(s_scores_n)``).
             labels (Tensor): Integer labels ``(N,)`` in ``[0, C)``.
             weight (Tensor, optional): Per-sample weight ``v`` of shape
                 ``(N,)`` (the preview weight), detached here. The weighted
@@ -133,10 +137,11 @@ class CategoryContrastLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        self._check_inputs(u_s, u_t, labels, weight)
-        num = u_s.shape[0]
-        sides = 1 if u_t is None else 2
-        anchors = u_s if u_t is None else torch.cat([u_s, u_t], dim=0)
+        self._check_inputs(s_scores, t_scores, labels, weight)
+        num = s_scores.shape[0]
+        sides = 1 if t_scores is None else 2
+        anchors = s_scores if t_scores is None else torch.cat(
+            [s_scores, t_scores], dim=0)
         anchor_labels = labels.to(anchors.device).repeat(sides)
 
         rank, world_size = get_rank_and_world_size()
@@ -145,8 +150,8 @@ class CategoryContrastLoss(nn.Module):
         if keys.shape[0] < 2:
             raise ValueError(
                 'CategoryContrastLoss needs at least 2 anchors in the global '
-                f'batch, got {keys.shape[0]} (N = {num}, u_t given: '
-                f'{u_t is not None}, {world_size} process(es))')
+                f'batch, got {keys.shape[0]} (N = {num}, t_scores given: '
+                f'{t_scores is not None}, {world_size} process(es))')
 
         device_type = anchors.device.type
         with torch.autocast(device_type=device_type, enabled=False):

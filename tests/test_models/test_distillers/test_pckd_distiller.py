@@ -15,7 +15,7 @@ from mmpretrain.structures import DataSample
 
 from mmkd_contrast.models import (MultiViewClsDataPreprocessor,
                                   PCKDDistiller)
-from mmkd_contrast.models.distillers import pckd_distiller
+from mmkd_contrast.models.distillers import pckd_distiller, pckd_setup
 from mmkd_contrast.models.utils import build_in_scope
 from mmkd_contrast.registry import TRANSFORMS
 
@@ -27,7 +27,7 @@ PCKD_CONFIGS = sorted(
     ]
 NUM_CLASSES = 5
 # The released objective plus the optional KD term (delta = 1).
-WITH_KD = dict(pckd_distiller.DEFAULT_LOSSES, kd=pckd_distiller.KD_LOSS)
+WITH_KD = dict(pckd_setup.DEFAULT_LOSSES, kd=pckd_setup.KD_LOSS)
 
 
 def tiny_net(width, num_classes=NUM_CLASSES):
@@ -152,7 +152,7 @@ def reference_terms(model, inputs, data_samples, epoch):
     ca = ((torch.cat([w_s, b_s[:, None]], 1) -
            torch.cat([w_t, b_t[:, None]], 1))**2).mean()
 
-    g = model.distill_losses['fa'].projector(f_s)
+    g = model.connectors['align'].proj(f_s)
     cos = (g * f_t).sum(1) / (g.norm(dim=1) * f_t.norm(dim=1))
     fa = 20 * (2 - 2 * cos.mean())
     return dict(ce=ce.mean(), v=v, kd=kd, cc=cc, ca=ca, fa=fa)
@@ -206,7 +206,7 @@ def test_gradient_routing(epoch_hub):
     assert has_grad(model.student.head.fc)
     assert has_grad(model.connectors['embed_s'])
     assert has_grad(model.connectors['embed_t'])
-    assert has_grad(model.distill_losses['fa'].projector)
+    assert has_grad(model.connectors['align'])
     assert teacher_fc.weight.grad is None and teacher_fc.bias.grad is None
     assert all(p.grad is None for p in model.teacher.parameters())
 
@@ -283,8 +283,7 @@ def test_center_align_absent_and_logged_once_when_widths_differ(epoch_hub):
             'distill.loss_fa'} <= set(losses)
     # e_t maps d_s -> d_t, g maps d_s -> d_t.
     assert model.connectors['embed_t'].proj.weight.shape == (32, 16)
-    assert model.distill_losses['fa'].projector[-1].weight.shape == (32, 64 *
-                                                                     8)
+    assert model.connectors['align'].proj[-1].weight.shape == (32, 16 * 32)
     # Equal widths: L_CA present, nothing logged about it.
     with mock.patch.object(pckd_distiller, 'print_log') as log:
         model = build()
@@ -374,6 +373,31 @@ def test_terms_can_be_switched_off_and_keys_are_checked(epoch_hub):
     assert 'distill.loss_fa' not in losses and 'distill.loss_kd' in losses
     with pytest.raises(KeyError, match='exactly the keys'):
         build(distill_losses=dict(kd=losses_cfg['cc']))
+
+
+def test_align_connector_follows_the_fa_term():
+    """g is the connector 'align': built with L_FA, absent without it (a
+    config for it is then ignored), required while L_FA is on."""
+    model = build()
+    align = model.connectors['align']
+    assert [type(m).__name__ for m in align.proj] == [
+        'Linear', 'BatchNorm1d', 'ReLU', 'Linear'
+    ]
+    assert (align.in_channels, align.hidden_channels,
+            align.out_channels, align.norm) == (16, 16 * 16, 16, False)
+    assert not any(True for _ in model.distill_losses.parameters())
+    model = build(distill_losses=dict(pckd_setup.DEFAULT_LOSSES, fa=None))
+    assert set(model.connectors) == {'embed_s', 'embed_t'}
+    embeds = {k: pckd_setup.DEFAULT_CONNECTORS[k]
+              for k in ('embed_s', 'embed_t')}
+    model = build(connectors=embeds,
+                  distill_losses=dict(pckd_setup.DEFAULT_LOSSES, fa=None))
+    assert set(model.connectors) == {'embed_s', 'embed_t'}
+    with pytest.raises(KeyError, match=r"missing \['align'\]"):
+        build(connectors=embeds)
+    with pytest.raises(ValueError, match="connector 'align' must map"):
+        build(connectors=dict(
+            embeds, align=dict(type='ProjectionHead', out_channels=8)))
 
 
 @pytest.mark.parametrize('path', PCKD_CONFIGS, ids=osp.basename)

@@ -50,7 +50,7 @@ def random_scores(num, classes, seed):
 def test_cc_matches_reference_with_repeated_labels():
     u_s, u_t = random_scores(7, 5, seed=0)
     labels = torch.tensor([0, 1, 0, 2, 1, 0, 4])
-    loss = CategoryContrastLoss()(u_s, u_t, labels)
+    loss = CategoryContrastLoss()(s_scores=u_s, t_scores=u_t, labels=labels)
     ref = reference_cc(u_s, u_t, labels)
     assert torch.allclose(loss.double(), ref, rtol=1e-5, atol=1e-5)
 

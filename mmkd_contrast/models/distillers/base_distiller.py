@@ -1,0 +1,239 @@
+"""The teacher-student frame every distiller of the package builds on."""
+import logging
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
+                                                     load_checkpoint_file,
+                                                     state_dict_of)
+from ..recorders import TapRecorder, freeze
+from ..utils import build_in_scope, package_scope, shape_of
+from .data_fields import read_data_field
+
+
+class BaseDistiller(BaseModel):
+    """A trained student, a frozen teacher and the taps on both.
+
+    It builds both networks, loads the teacher strictly, freezes it (it
+    stays in eval mode and survives the Runner's ``init_weights()``) and
+    records the taps of each network. ``forward`` in ``loss`` mode calls
+    :meth:`loss`, which a subclass implements, and drops the recorded
+    outputs afterwards; ``predict`` and ``tensor`` modes run the student
+    alone.
+
+    Args:
+        student (dict | nn.Module): The student, an mmengine ``BaseModel``.
+        teacher (dict | nn.Module): The teacher, an mmengine ``BaseModel``.
+        teacher_ckpt (str, optional): Teacher weights, loaded strictly on
+            the CPU with weights-only loading. An mmengine checkpoint (with a
+            ``state_dict`` key) or a bare state dict. If None the teacher
+            keeps its initial weights (only sensible in tests).
+        student_taps (dict, optional): Tap name to module or parameter path
+            in the student (see
+            :class:`~mmkd_contrast.models.recorders.TapRecorder`).
+        teacher_taps (dict, optional): The same for the teacher.
+        data_preprocessor (dict | nn.Module, optional): If None, the
+            student's data preprocessor is used. A dict (without ``type``
+            it builds an mmpretrain ``ClsDataPreprocessor``) becomes the
+            student's own preprocessor when the student config has none,
+            so that the exported student normalises inputs the same way.
+            Otherwise it builds in the student's scope (an unscoped
+            ``SegDataPreProcessor`` next to an ``mmseg.`` student).
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    #: Tap name to a sentence added to the error when its path does not
+    #: exist; a subclass that needs a particular tap says where it points.
+    TAP_HINTS: Dict[str, str] = {}
+
+    def __init__(self,
+                 student,
+                 teacher,
+                 teacher_ckpt: Optional[str] = None,
+                 student_taps: Optional[dict] = None,
+                 teacher_taps: Optional[dict] = None,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type',
+                                         'mmpretrain.ClsDataPreprocessor')
+            # Give it to the student too, so the exported student
+            # normalises its inputs exactly as during distillation.
+            if isinstance(student, dict) and not student.get(
+                    'data_preprocessor'):
+                student = dict(student, data_preprocessor=data_preprocessor)
+                data_preprocessor = None
+        student_scope = package_scope(student) \
+            if isinstance(student, dict) else 'mmkd_contrast'
+        student = self._build_model(student, 'student')
+        teacher = self._build_model(teacher, 'teacher')
+        if data_preprocessor is None:
+            data_preprocessor = student.data_preprocessor
+        elif isinstance(data_preprocessor, dict):
+            data_preprocessor = build_in_scope(data_preprocessor,
+                                               student_scope)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = student
+        self.teacher = teacher
+        self.teacher_ckpt = teacher_ckpt
+        if teacher_ckpt is not None:
+            self.load_teacher(teacher_ckpt)
+        else:
+            print_log(
+                f'{type(self).__name__}: no teacher_ckpt given, the teacher '
+                'keeps its initial (random) weights.',
+                logger='current',
+                level=logging.WARNING)
+        # The loaded teacher must survive the Runner's init_weights().
+        self.teacher._is_init = True
+        freeze(self.teacher)
+        self.student_taps = TapRecorder(self.student, student_taps,
+                                        'student', self.TAP_HINTS)
+        self.teacher_taps = TapRecorder(self.teacher, teacher_taps,
+                                        'teacher', self.TAP_HINTS)
+
+    @staticmethod
+    def _build_model(cfg, role):
+        if isinstance(cfg, nn.Module):
+            model = cfg
+        elif isinstance(cfg, dict):
+            model = build_in_scope(cfg)
+        else:
+            raise TypeError(f'{role} must be a config dict or an nn.Module, '
+                            f'got {type(cfg).__name__}')
+        if not isinstance(model, BaseModel):
+            raise TypeError(
+                f'{role} must be an mmengine BaseModel (with a forward '
+                f"taking mode='loss'/'tensor'/'predict'), got "
+                f'{type(model).__name__}')
+        return model
+
+    def load_teacher(self, filename):
+        """Load the teacher weights strictly from ``filename``.
+
+        Raises:
+            FileNotFoundError: The file does not exist.
+            CheckpointError: The file is not a checkpoint, or is refused by
+                weights-only loading.
+            KeyError: The keys do not match the teacher; lists the missing
+                and unexpected keys.
+            ValueError: A tensor's shape differs from the teacher's.
+        """
+        if '://' not in filename and not osp.isfile(filename):
+            raise FileNotFoundError(
+                f'teacher_ckpt: checkpoint file not found: {filename}')
+        try:
+            if '://' in filename:
+                # Remote schemes load weights-only too
+                # (register_weights_only_loaders).
+                ckpt = _load_checkpoint(filename, map_location='cpu')
+            else:
+                ckpt = load_checkpoint_file(filename, map_location='cpu')
+            state_dict = state_dict_of(ckpt, filename)
+        except CheckpointError as err:
+            raise CheckpointError(f'teacher_ckpt: {err}') from err
+        state_dict = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state_dict.items()
+        }
+        own = self.teacher.state_dict()
+        missing = sorted(set(own) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(own))
+        if missing or unexpected:
+            raise KeyError(
+                f'teacher_ckpt {filename} does not match the teacher '
+                f'({type(self.teacher).__name__}): '
+                f'missing keys ({len(missing)}): {missing[:10]}; '
+                f'unexpected keys ({len(unexpected)}): {unexpected[:10]}')
+        mismatched = [
+            f'{k}: checkpoint {tuple(v.shape)} vs teacher '
+            f'{tuple(own[k].shape)}' for k, v in state_dict.items()
+            if hasattr(v, 'shape') and v.shape != own[k].shape
+        ]
+        if mismatched:
+            raise ValueError(f'teacher_ckpt {filename}: shapes do not match '
+                             f'the teacher: {mismatched[:10]}')
+        self.teacher.load_state_dict(state_dict, strict=True)
+        print_log(f'Loaded teacher weights from {filename}', logger='current')
+
+    def train(self, mode=True):
+        """Set the train mode; the teacher always stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        """``loss``: :meth:`loss`; ``predict``/``tensor``: the student."""
+        if mode == 'loss':
+            try:
+                return self.loss(inputs, data_samples)
+            finally:
+                # The graph keeps what the losses need; drop the rest.
+                self.student_taps.clear()
+                self.teacher_taps.clear()
+        if mode in ('predict', 'tensor'):
+            return self.student(inputs, data_samples, mode=mode)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
+                           'predict and tensor mode')
+
+    def loss(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
+        """The losses of one batch; implemented by each distiller."""
+        raise NotImplementedError
+
+    def run_teacher(self, inputs, data_samples):
+        """Run the frozen teacher in tensor mode under ``no_grad``,
+        recording its taps."""
+        with self.teacher_taps.recording(), torch.no_grad():
+            return self.teacher(inputs, data_samples, mode='tensor')
+
+    def run_student(self, inputs, data_samples, mode='loss'):
+        """Run the student in ``mode``, recording its taps."""
+        with self.student_taps.recording():
+            return self.student(inputs, data_samples, mode=mode)
+
+    def data_field(self, data_samples, field):
+        """``field`` of the batch's data samples (see
+        :func:`read_data_field`)."""
+        device = next(self.student.parameters()).device
+        return read_data_field(data_samples, field, device)
+
+    @staticmethod
+    def call_term(what, module, inputs, sources=None, positional=False):
+        """Call a loss or connector; if it fails, name everything.
+
+        Args:
+            what (str): How the error names the call, e.g.
+                ``"distill loss 'kd'"`` or ``"connector 's_embed'"``.
+            module (callable): The loss or connector.
+            inputs (dict): Argument name (or, with ``positional``, a label
+                such as ``"tap 'student.feat'"``) to value.
+            sources (dict, optional): Argument name to where its value came
+                from, e.g. ``"tap 'student.feat' via connector 's_embed'"``.
+            positional (bool): Pass the values positionally, in order.
+
+        Returns:
+            The module's output.
+
+        Raises:
+            ValueError, RuntimeError, IndexError: Re-raised with ``what``,
+                the module's type and each input's source and shape.
+        """
+        try:
+            if positional:
+                return module(*inputs.values())
+            return module(**inputs)
+        except (ValueError, RuntimeError, IndexError) as err:
+            sources = sources or {}
+            described = '; '.join(
+                (f'{arg} <- {sources[arg]}' if arg in sources else arg) +
+                f' {shape_of(value)}' for arg, value in inputs.items())
+            raise type(err)(f'{what} ({type(module).__name__}) failed on '
+                            f'[{described}]: {err}') from err
