@@ -25,9 +25,9 @@ model = dict(
     # + L2 norm, for L_CC; g = Linear(d_s, 16 d_t) -> BN -> ReLU ->
     # Linear(., d_t) for L_FA (only built while distill_losses.fa is set).
     connectors=dict(
-        embed_s=dict(type='ProjectionHead'),
-        embed_t=dict(type='ProjectionHead'),
-        align=dict(type='ProjectionHead', norm=False)),
+        s_embed=dict(type='ProjectionHead'),
+        t_embed=dict(type='ProjectionHead'),
+        s_align=dict(type='ProjectionHead', norm=False)),
     distill_losses=dict(
         # No KD term (delta = 0), as released; see the "+kd" configs.
         kd=None,
@@ -39,7 +39,7 @@ model = dict(
             loss_weight=0.05),
         # alpha = 1; left out (and logged) when d_s != d_t.
         ca=dict(type='CentreAlignLoss', loss_weight=1.0),
-        # f = 20, on the align connector's output g(f_s).
+        # f = 20, on the s_align connector's output g(f_s).
         fa=dict(type='FeatureAlignLoss', loss_weight=20.0)),
     # base 1.005 for 240 epochs (threshold 1.005 -> 3.31); give
     # final_threshold=3.31 instead to keep that end point on another

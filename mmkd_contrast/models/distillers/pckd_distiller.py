@@ -46,8 +46,8 @@ class PCKDDistiller(BaseDistiller):
     ``alpha = 1``, ``f = 20``; the ``pckd+kd_*`` configs add it with
     ``delta = 1`` (:data:`~.pckd_setup.KD_LOSS`).
 
-    ``e_s``, ``e_t`` and ``g`` are the trained connectors ``embed_s``,
-    ``embed_t`` and ``align``; the losses hold no parameters.
+    ``e_s``, ``e_t`` and ``g`` are the trained connectors ``s_embed``,
+    ``t_embed`` and ``s_align``; the losses hold no parameters.
 
     The weights and temperatures are the ``loss_weight``, ``tau``,
     ``temperature`` and ``base_temperature`` of the loss configs in
@@ -79,13 +79,13 @@ class PCKDDistiller(BaseDistiller):
             (``neck``, ``head.fc.weight``, ``head.fc.bias``).
         teacher_taps (dict, optional): The same for the teacher.
             Defaults to :data:`~.pckd_setup.DEFAULT_TAPS`.
-        connectors (dict, optional): ``embed_s`` and ``embed_t``, the
-            heads ``e_s`` and ``e_t`` (Linear + L2 norm), and ``align``,
+        connectors (dict, optional): ``s_embed`` and ``t_embed``, the
+            heads ``e_s`` and ``e_t`` (Linear + L2 norm), and ``s_align``,
             the MLP ``g`` (Linear -> BN -> ReLU -> Linear). Their
             ``in_channels``/``out_channels`` default to ``d_s -> d_s``,
             ``d_s -> d_t`` and ``d_s -> d_t``, read from the classifier
-            weights; ``align``'s ``hidden_channels`` to ``16 * d_t``.
-            ``align`` is only built while ``distill_losses.fa`` is set (a
+            weights; ``s_align``'s ``hidden_channels`` to ``16 * d_t``.
+            ``s_align`` is only built while ``distill_losses.fa`` is set (a
             config for it is otherwise ignored). Defaults to
             :data:`~.pckd_setup.DEFAULT_CONNECTORS`.
         distill_losses (dict, optional): Exactly the keys ``kd``, ``cc``,
@@ -294,8 +294,8 @@ class PCKDDistiller(BaseDistiller):
             # Both heads take the student feature.
             losses['distill.loss_cc'] = self._term(
                 'cc',
-                s_scores=self._embed('embed_s', feat_s, centres_s),
-                t_scores=self._embed('embed_t', feat_s, centres_t),
+                s_scores=self._embed('s_embed', feat_s, centres_s),
+                t_scores=self._embed('t_embed', feat_s, centres_t),
                 labels=labels,
                 weight=weight.repeat(num_views))
         if 'ca' in self.distill_losses:
@@ -309,5 +309,5 @@ class PCKDDistiller(BaseDistiller):
                 if has_bias else None)
         if 'fa' in self.distill_losses:
             losses['distill.loss_fa'] = self._term(
-                'fa', s_feat=self._connect('align', feat_s), t_feat=feat_t)
+                'fa', s_feat=self._connect('s_align', feat_s), t_feat=feat_t)
         return losses

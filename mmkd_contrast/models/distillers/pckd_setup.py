@@ -20,11 +20,11 @@ TAP_HINTS = {
 #: Linear, hidden width ``ALIGN_HIDDEN_RATIO * d_t``) of ``L_FA``. The
 #: widths are filled in from the classifiers.
 DEFAULT_CONNECTORS = dict(
-    embed_s=dict(type='ProjectionHead'),
-    embed_t=dict(type='ProjectionHead'),
-    align=dict(type='ProjectionHead', norm=False))
+    s_embed=dict(type='ProjectionHead'),
+    t_embed=dict(type='ProjectionHead'),
+    s_align=dict(type='ProjectionHead', norm=False))
 
-#: Default hidden width of the ``align`` connector, as a multiple of d_t.
+#: Default hidden width of the ``s_align`` connector, as a multiple of d_t.
 ALIGN_HIDDEN_RATIO = 16
 
 #: The objective of the authors' released training command: no KD term
@@ -124,8 +124,8 @@ def check_taps(student_taps, teacher_taps):
 def build_connectors(connectors, losses, d_s, d_t):
     """Build the connectors the active terms need, widths filled in.
 
-    ``embed_s`` and ``embed_t`` are always built (the default in-order
-    build keeps seeded initialisation stable); ``align`` only when ``fa``
+    ``s_embed`` and ``t_embed`` are always built (the default in-order
+    build keeps seeded initialisation stable); ``s_align`` only when ``fa``
     is active: a config for it is otherwise ignored.
 
     Args:
@@ -136,25 +136,25 @@ def build_connectors(connectors, losses, d_s, d_t):
         d_t (int): Teacher feature width.
 
     Returns:
-        nn.ModuleDict: ``embed_s``, ``embed_t`` and, with ``fa``, ``align``.
+        nn.ModuleDict: ``s_embed``, ``t_embed`` and, with ``fa``, ``s_align``.
 
     Raises:
         KeyError: A needed connector is missing or an unknown one is given.
         ValueError: A connector's widths do not match the classifiers.
     """
     connectors = DEFAULT_CONNECTORS if connectors is None else connectors
-    needed = ['embed_s', 'embed_t']
+    needed = ['s_embed', 't_embed']
     if losses.get('fa') is not None:
-        needed.append('align')
+        needed.append('s_align')
     unknown = sorted(set(connectors) - set(DEFAULT_CONNECTORS))
     missing = [name for name in needed if name not in connectors]
     if unknown or missing:
         raise KeyError(
-            'PCKDDistiller: connectors are embed_s and embed_t (the heads '
-            'e_s and e_t of L_CC) and align (g of L_FA, needed while '
+            'PCKDDistiller: connectors are s_embed and t_embed (the heads '
+            'e_s and e_t of L_CC) and s_align (g of L_FA, needed while '
             f'distill_losses.fa is set); missing {missing}, unknown '
             f'{unknown}')
-    widths = dict(embed_s=(d_s, d_s), embed_t=(d_s, d_t), align=(d_s, d_t))
+    widths = dict(s_embed=(d_s, d_s), t_embed=(d_s, d_t), s_align=(d_s, d_t))
     built = nn.ModuleDict()
     for name in needed:
         in_channels, out_channels = widths[name]
@@ -163,7 +163,7 @@ def build_connectors(connectors, losses, d_s, d_t):
             cfg = dict(cfg)
             cfg.setdefault('in_channels', in_channels)
             cfg.setdefault('out_channels', out_channels)
-            if name == 'align':
+            if name == 's_align':
                 cfg.setdefault('hidden_channels', ALIGN_HIDDEN_RATIO * d_t)
             cfg = build_in_scope(cfg)
         got = (getattr(cfg, 'in_channels', in_channels),
@@ -172,7 +172,7 @@ def build_connectors(connectors, losses, d_s, d_t):
             raise ValueError(
                 f'PCKDDistiller: connector {name!r} must map d_s = '
                 f'{d_s} to {out_channels} (the width of the '
-                f'{"student" if name == "embed_s" else "teacher"} '
+                f'{"student" if name == "s_embed" else "teacher"} '
                 f'classifier), got in_channels={got[0]}, '
                 f'out_channels={got[1]}')
         built[name] = cfg

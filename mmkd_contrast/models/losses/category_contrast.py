@@ -15,8 +15,8 @@ class CategoryContrastLoss(nn.Module):
     <https://arxiv.org/abs/2410.14143>`_.
 
     The inputs are score vectors in ``R^C``: ``s_scores = e_s(f_s) @ W_s.T``
-    and ``t_scores = e_t(f_s) @ W_t.T``, made by PCKD from its ``embed_s``
-    and ``embed_t`` connectors (both heads take the *student* feature ``f_s``;
+    and ``t_scores = e_t(f_s) @ W_t.T``, made by PCKD from its ``s_embed``
+    and ``t_embed`` connectors (both heads take the *student* feature ``f_s``;
     the category centres ``W`` are the classifier weights). The ``2N``
     anchors ``{s_scores_n} ∪ {t_scores_n}`` go into a supervised contrastive
     loss whose positives are the other anchors with the same label; for

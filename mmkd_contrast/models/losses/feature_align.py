@@ -13,7 +13,7 @@ class FeatureAlignLoss(nn.Module):
     <https://arxiv.org/abs/2410.14143>`_.
 
     The student feature, already mapped to the teacher's width by the
-    trained MLP ``g`` (PCKD's ``align`` connector, a
+    trained MLP ``g`` (PCKD's ``s_align`` connector, a
     :class:`~mmkd_contrast.models.ProjectionHead`
     ``Linear(d_s, 16 d_t) -> BatchNorm1d -> ReLU -> Linear(., d_t)``), is
     pulled towards the (detached) teacher feature::
@@ -51,7 +51,7 @@ class FeatureAlignLoss(nn.Module):
 
         Args:
             s_feat (Tensor | tuple[Tensor]): Student features after the
-                ``align`` connector, ``d_t`` channels.
+                ``s_align`` connector, ``d_t`` channels.
             t_feat (Tensor | tuple[Tensor]): Teacher features, ``d_t``
                 channels; detached here.
 

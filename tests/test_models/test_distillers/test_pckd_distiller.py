@@ -145,14 +145,14 @@ def reference_terms(model, inputs, data_samples, epoch):
         out = feat @ head.proj.weight.t() + head.proj.bias
         return out / out.norm(dim=1, keepdim=True)
 
-    u_s = embed(model.connectors['embed_s'], f_s) @ w_s.t()
-    u_t = embed(model.connectors['embed_t'], f_s) @ w_t.t()
+    u_s = embed(model.connectors['s_embed'], f_s) @ w_s.t()
+    u_t = embed(model.connectors['t_embed'], f_s) @ w_t.t()
     cc = 0.05 * reference_cc(u_s, u_t, labels, v.repeat(4))
 
     ca = ((torch.cat([w_s, b_s[:, None]], 1) -
            torch.cat([w_t, b_t[:, None]], 1))**2).mean()
 
-    g = model.connectors['align'].proj(f_s)
+    g = model.connectors['s_align'].proj(f_s)
     cos = (g * f_t).sum(1) / (g.norm(dim=1) * f_t.norm(dim=1))
     fa = 20 * (2 - 2 * cos.mean())
     return dict(ce=ce.mean(), v=v, kd=kd, cc=cc, ca=ca, fa=fa)
@@ -204,9 +204,9 @@ def test_gradient_routing(epoch_hub):
 
     assert has_grad(model.student.backbone.conv1)
     assert has_grad(model.student.head.fc)
-    assert has_grad(model.connectors['embed_s'])
-    assert has_grad(model.connectors['embed_t'])
-    assert has_grad(model.connectors['align'])
+    assert has_grad(model.connectors['s_embed'])
+    assert has_grad(model.connectors['t_embed'])
+    assert has_grad(model.connectors['s_align'])
     assert teacher_fc.weight.grad is None and teacher_fc.bias.grad is None
     assert all(p.grad is None for p in model.teacher.parameters())
 
@@ -282,8 +282,8 @@ def test_center_align_absent_and_logged_once_when_widths_differ(epoch_hub):
     assert {'distill.loss_kd', 'distill.loss_cc',
             'distill.loss_fa'} <= set(losses)
     # e_t maps d_s -> d_t, g maps d_s -> d_t.
-    assert model.connectors['embed_t'].proj.weight.shape == (32, 16)
-    assert model.connectors['align'].proj[-1].weight.shape == (32, 16 * 32)
+    assert model.connectors['t_embed'].proj.weight.shape == (32, 16)
+    assert model.connectors['s_align'].proj[-1].weight.shape == (32, 16 * 32)
     # Equal widths: L_CA present, nothing logged about it.
     with mock.patch.object(pckd_distiller, 'print_log') as log:
         model = build()
@@ -376,10 +376,10 @@ def test_terms_can_be_switched_off_and_keys_are_checked(epoch_hub):
 
 
 def test_align_connector_follows_the_fa_term():
-    """g is the connector 'align': built with L_FA, absent without it (a
+    """g is the connector 's_align': built with L_FA, absent without it (a
     config for it is then ignored), required while L_FA is on."""
     model = build()
-    align = model.connectors['align']
+    align = model.connectors['s_align']
     assert [type(m).__name__ for m in align.proj] == [
         'Linear', 'BatchNorm1d', 'ReLU', 'Linear'
     ]
@@ -387,17 +387,17 @@ def test_align_connector_follows_the_fa_term():
             align.out_channels, align.norm) == (16, 16 * 16, 16, False)
     assert not any(True for _ in model.distill_losses.parameters())
     model = build(distill_losses=dict(pckd_setup.DEFAULT_LOSSES, fa=None))
-    assert set(model.connectors) == {'embed_s', 'embed_t'}
+    assert set(model.connectors) == {'s_embed', 't_embed'}
     embeds = {k: pckd_setup.DEFAULT_CONNECTORS[k]
-              for k in ('embed_s', 'embed_t')}
+              for k in ('s_embed', 't_embed')}
     model = build(connectors=embeds,
                   distill_losses=dict(pckd_setup.DEFAULT_LOSSES, fa=None))
-    assert set(model.connectors) == {'embed_s', 'embed_t'}
-    with pytest.raises(KeyError, match=r"missing \['align'\]"):
+    assert set(model.connectors) == {'s_embed', 't_embed'}
+    with pytest.raises(KeyError, match=r"missing \['s_align'\]"):
         build(connectors=embeds)
-    with pytest.raises(ValueError, match="connector 'align' must map"):
+    with pytest.raises(ValueError, match="connector 's_align' must map"):
         build(connectors=dict(
-            embeds, align=dict(type='ProjectionHead', out_channels=8)))
+            embeds, s_align=dict(type='ProjectionHead', out_channels=8)))
 
 
 @pytest.mark.parametrize('path', PCKD_CONFIGS, ids=osp.basename)
