@@ -174,8 +174,8 @@ def crd_loss_cases(batch=CRD_BATCH, dim=CRD_DIM, num_samples=CRD_NUM_SAMPLES,
             num_negative_samples=negatives, num_samples=num_samples,
             temperature=0.07, momentum=0.5, eps=eps).train()
         # memory_v1 holds student embeddings, memory_v2 teacher ones.
-        loss_fn.memory_v1.copy_(reference.memory_s)
-        loss_fn.memory_v2.copy_(reference.memory_t)
+        loss_fn.memory_v1.copy_(reference.bank.memory_s)
+        loss_fn.memory_v2.copy_(reference.bank.memory_t)
         s, t = inputs()
         indices = dict(pos_idx=pos_idx, contrast_idx=contrast_idx)
 
@@ -209,7 +209,7 @@ def crd_loss_cases(batch=CRD_BATCH, dim=CRD_DIM, num_samples=CRD_NUM_SAMPLES,
         def make():
             loss_fn = CRDLoss(num_samples, dim, negatives,
                               neg_sampling=neg_sampling).train()
-            loss_fn.memory_labels.copy_(row_labels)
+            loss_fn.bank.memory_labels.copy_(row_labels)
             s, t = inputs()
 
             def loss():

@@ -54,7 +54,7 @@ def test_crd_with_other_class_negatives_does_not_sync():
     counter = count_second_step(model, data)
     assert not counter.plugin_events(), dict(counter.summary(
         counter.plugin_events()))
-    assert (crd.memory_labels >= 0).sum() > 0  # the labels were used
+    assert (crd.bank.memory_labels >= 0).sum() > 0  # the labels were used
 
 
 def test_the_counter_attributes_plugin_syncs():

@@ -175,19 +175,13 @@ class CRDLoss(nn.Module):
         self._z_known = None
         self.register_load_state_dict_post_hook(_forget_z_known)
 
-    # The bank's settings and buffers, reached through the loss: the
-    # train-data check reads ``num_samples``, and code written before the
-    # bank was split out reads ``memory_s`` and the like, or switches
-    # ``neg_sampling`` here.
+    # The bank's settings, read through the loss: the train-data check reads
+    # ``num_samples``; tests and benchmarks switch ``neg_sampling``.
     num_samples = _from_bank('num_samples', 'int: ``N``, rows of the banks.')
     feat_dim = _from_bank('feat_dim', 'int: Embedding size.')
     momentum = _from_bank('momentum', 'float: Bank momentum.', settable=True)
     neg_sampling = _from_bank(
         'neg_sampling', 'str: How negatives are drawn.', settable=True)
-    memory_s = _from_bank('memory_s', 'Tensor: ``bank.memory_s``.')
-    memory_t = _from_bank('memory_t', 'Tensor: ``bank.memory_t``.')
-    memory_labels = _from_bank('memory_labels',
-                               'Tensor: ``bank.memory_labels``.')
 
     def required_inputs(self):
         """Optional :meth:`forward` arguments this configuration needs.

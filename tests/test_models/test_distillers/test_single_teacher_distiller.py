@@ -303,5 +303,5 @@ def test_class_aware_crd_without_labels_fails_at_build():
     inputs, samples = batch()
     losses = model(inputs, samples, mode='loss')
     assert torch.isfinite(losses['distill.loss_crd'])
-    assert model.distill_losses.crd.memory_labels[:4].tolist() == [
+    assert model.distill_losses.crd.bank.memory_labels[:4].tolist() == [
         0, 1, 2, 3]
