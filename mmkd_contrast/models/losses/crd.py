@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import get_rank_and_world_size, should_check_values
-from ..memories import NEG_SAMPLINGS, CRDMemoryBank
+from ..memories import CRDMemoryBank
 
 
 def _softplus(x, threshold=20.):
@@ -143,12 +143,13 @@ class CRDLoss(nn.Module):
                  neg_sampling='random',
                  loss_weight=1.0):
         super().__init__()
-        for name, value in (('num_samples', num_samples),
-                            ('feat_dim', feat_dim),
-                            ('num_negatives', num_negatives)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f'CRDLoss: {name} must be a positive int, got {value!r}')
+        # The bank checks its own settings (num_samples, feat_dim, momentum,
+        # neg_sampling); the loss checks the rest.
+        self.bank = CRDMemoryBank(num_samples, feat_dim, momentum,
+                                  neg_sampling)
+        if not isinstance(num_negatives, int) or num_negatives < 1:
+            raise ValueError('CRDLoss: num_negatives must be a positive int, '
+                             f'got {num_negatives!r}')
         if num_negatives >= num_samples:
             raise ValueError(
                 f'CRDLoss: num_negatives ({num_negatives}) must be smaller '
@@ -156,17 +157,9 @@ class CRDLoss(nn.Module):
         if temperature <= 0:
             raise ValueError(
                 f'CRDLoss: temperature must be positive, got {temperature}')
-        if not 0 <= momentum <= 1:
-            raise ValueError(
-                f'CRDLoss: momentum must be in [0, 1], got {momentum}')
-        if neg_sampling not in NEG_SAMPLINGS:
-            raise ValueError(f'CRDLoss: neg_sampling must be one of '
-                             f'{NEG_SAMPLINGS}, got {neg_sampling!r}')
         self.num_negatives = num_negatives
         self.temperature = temperature
         self.loss_weight = loss_weight
-        self.bank = CRDMemoryBank(num_samples, feat_dim, momentum,
-                                  neg_sampling)
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
         # Whether z_s and z_t hold an estimate, known on the host so that a
