@@ -91,6 +91,13 @@ class SingleTeacherDistiller(BaseDistiller):
             for name, cfg in (distill_losses or {}).items()
         })
         self.loss_inputs = self._check_loss_inputs(loss_inputs or {})
+        # Where each argument comes from, for error messages: formatted
+        # once here rather than at every step.
+        self._input_texts = {
+            name: {arg: self._describe(src)
+                   for arg, src in sources.items()}
+            for name, sources in self.loss_inputs.items()
+        }
 
     # ------------------------------------------------------------------ build
     def _check_loss_inputs(self, loss_inputs):
@@ -192,14 +199,13 @@ class SingleTeacherDistiller(BaseDistiller):
         cache = {}
         losses = {}
         for name, loss in self.distill_losses.items():
-            sources = self.loss_inputs[name]
             kwargs = {
                 arg: self._fetch(src, data_samples, cache)
-                for arg, src in sources.items()
+                for arg, src in self.loss_inputs[name].items()
             }
             losses[f'distill.loss_{name}'] = self.call_term(
                 f"distill loss '{name}'", loss, kwargs,
-                {arg: self._describe(src) for arg, src in sources.items()})
+                self._input_texts[name])
         return losses
 
     @staticmethod
