@@ -272,9 +272,6 @@ class CRDLoss(nn.Module):
         Returns:
             Tensor: ``(B, num_negatives)`` long indices into the banks.
         """
-        if self.neg_sampling == 'other_class' and labels is None:
-            raise ValueError("CRDLoss with neg_sampling='other_class' needs "
-                             'the labels of the batch')
         return self.bank.sample_negatives(sample_idx, self.num_negatives,
                                           labels, generator)
 
