@@ -16,11 +16,15 @@ default_hooks = dict(
 # checkpoint and restores them on --resume, so a resumed run continues
 # exactly. FiniteLossHook stops training at the first non-finite logged loss
 # (read on the host after the step, no extra sync), naming the term and the
-# iteration, before a checkpoint of the poisoned weights is written. Scoped,
-# so they resolve whatever the default scope (mmpretrain configs import us).
+# iteration, before a checkpoint of the poisoned weights is written.
+# TeacherLogitsHook lets a distiller's evaluation run the teacher (once per
+# batch) only while an evaluator holds mmkd_contrast.TeacherAgreement; it
+# does nothing otherwise. Scoped, so they resolve whatever the default scope
+# (mmpretrain configs import us).
 custom_hooks = [
     dict(type='mmkd_contrast.RandomStateHook'),
     dict(type='mmkd_contrast.FiniteLossHook'),
+    dict(type='mmkd_contrast.TeacherLogitsHook'),
 ]
 
 env_cfg = dict(

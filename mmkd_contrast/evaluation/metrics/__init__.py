@@ -1,0 +1,3 @@
+from .teacher_agreement import TeacherAgreement
+
+__all__ = ['TeacherAgreement']
