@@ -7,6 +7,11 @@ path with its output shape. With ``--pair`` it tries the plugin's
 connectors and losses on one student and one teacher output and prints the
 config fragment of each method that accepts them.
 
+A module is listed when it runs through its ``__call__`` (forward hooks);
+one that its parent calls as ``module.forward(x)`` (mmseg's
+``EncoderDecoder`` does so for ``decode_head``) is not, but its children
+are.
+
 Example::
 
     python tools/analysis_tools/list_taps.py \\
@@ -109,7 +114,7 @@ def tap_spec(text):
     return path if index is None else dict(path=path, index=index)
 
 
-def print_pair(cfg, nets, records, s_text, t_text):
+def print_pair(nets, records, s_text, t_text):
     s = tap_output(records['student'], nets['student'], 'student', s_text)
     t = tap_output(records['teacher'], nets['teacher'], 'teacher', t_text)
     print(f'== pair: student {s_text} {tuple(s.shape)} <-> teacher '
@@ -174,7 +179,7 @@ def main(argv=None):
         nets[role] = net
     print(f'dummy batch: {2} x {size[0]}x{size[1]} images')
     if args.pair:
-        print_pair(cfg, nets, records, *args.pair)
+        print_pair(nets, records, *args.pair)
         return
     for role in ('student', 'teacher'):
         if args.only in (None, role):
