@@ -17,6 +17,8 @@ default_hooks = dict(
 # exactly. FiniteLossHook stops training at the first non-finite logged loss
 # (read on the host after the step, no extra sync), naming the term and the
 # iteration, before a checkpoint of the poisoned weights is written.
+# TeacherWeightsHook stops a distiller whose teacher got no trained weights
+# before the first iteration (models that are not distillers pass).
 # TeacherLogitsHook lets a distiller's evaluation run the teacher (once per
 # batch) only while an evaluator holds mmkd_contrast.TeacherAgreement; it
 # does nothing otherwise. Scoped, so they resolve whatever the default scope
@@ -24,6 +26,7 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='mmkd_contrast.RandomStateHook'),
     dict(type='mmkd_contrast.FiniteLossHook'),
+    dict(type='mmkd_contrast.TeacherWeightsHook'),
     dict(type='mmkd_contrast.TeacherLogitsHook'),
 ]
 

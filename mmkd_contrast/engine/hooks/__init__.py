@@ -3,10 +3,11 @@ from .checkpoint_match_hook import CheckpointMatchHook, CheckpointMismatchError
 from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
 from .teacher_logits_hook import TeacherLogitsHook
+from .teacher_weights_hook import TeacherWeightsHook
 from .train_data_check_hook import TrainDataCheckHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointMatchHook', 'CheckpointMismatchError',
     'FiniteLossHook', 'RandomStateHook', 'TeacherLogitsHook',
-    'TrainDataCheckHook'
+    'TeacherWeightsHook', 'TrainDataCheckHook'
 ]
