@@ -225,4 +225,3 @@ def tap_output(records, model, role, text):
         raise TapToolError(f"{role} path '{text}' gives {describe(out)}, "
                            'not a tensor')
     return out
-

@@ -234,8 +234,8 @@ def format_fragment(value, indent=0, width=79, lead=0):
     one line where it fits in ``width`` after ``indent`` + ``lead``
     columns, else one item per line, indented four more."""
     flat = _flat(value)
-    if len(flat) + indent + lead + 1 <= width or not isinstance(value,
-                                                      (dict, list, tuple)):
+    fits = len(flat) + indent + lead + 1 <= width
+    if fits or not isinstance(value, (dict, list, tuple)):
         return flat
     pad = ' ' * (indent + 4)
     if isinstance(value, dict):

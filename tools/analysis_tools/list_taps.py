@@ -131,7 +131,6 @@ def print_pair(nets, records, s_text, t_text):
             f'{tuple(t.shape)}: ' + '; '.join(
                 f"{r['method']}: {r['reason']}" for r in results))
     for res in fitting:
-        tap = next(iter(res['fragment']['loss_inputs'].values()))
         tap_name = 'logits' if res['method'] == 'KD' else 'feat'
         fragment = dict(
             student_taps={tap_name: tap_spec(s_text)},
