@@ -17,6 +17,6 @@ model = dict(
     teacher=_base_.mnist_resnet18_w16,
     teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
     connectors=dict(
-        s_align=dict(type='ChannelAligner', in_channels=32, out_channels=128)),
+        s_align=dict(type='mmkd_contrast.ChannelAligner', in_channels=32, out_channels=128)),
     loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
 )

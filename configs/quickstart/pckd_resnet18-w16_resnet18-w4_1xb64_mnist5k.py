@@ -16,10 +16,10 @@ _base_ = [
     '../_base_/distill/pckd.py',
 ]
 
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
+data_preprocessor = dict(type='mmkd_contrast.MultiViewClsDataPreprocessor')
 train_pipeline = [
     dict(
-        type='RotationViews',
+        type='mmkd_contrast.RotationViews',
         flip_prob=0.0,
         view_pipeline=[dict(type='RandomCrop', crop_size=28, padding=2)]),
     dict(type='PackInputs'),
