@@ -1,7 +1,8 @@
 # Quickstart: the student distilled with LFCC (arXiv 2405.18524) from a tiny
 # ViT teacher: CE + KD (tau 4, weight 1) + LFCC on two stages.
 # The teacher checkpoint comes from teacher_vit-tiny_1xb64_mnist5k.py, e.g.
-#   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_20.pth
+#   --cfg-options model.teacher_ckpt=<teacher run>/epoch_20.pth
+# (the default is where tools/quickstart.py trains it)
 #
 # Stages (the student's last two; the ViT's 4 blocks read as 2 stages):
 #   stage3: student layer3 (16 ch, 7x7) <- ViT block 1 (64 ch, 1 class
@@ -19,7 +20,7 @@ _base_ = [
 model = dict(
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_vit_tiny,
-    teacher_ckpt='work_dirs/teacher_vit-tiny_1xb64_mnist5k/epoch_20.pth',
+    teacher_ckpt='work_dirs/quickstart/teacher_vit-tiny_1xb64_mnist5k/epoch_20.pth',
     student_taps=dict(
         logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     teacher_taps=dict(
