@@ -9,7 +9,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
-from mmkd_contrast.engine import add_safety_hooks, teacher_from_checkpoint
+from mmkd_contrast.engine import (add_safety_hooks, explain_missing_data,
+                                  teacher_from_checkpoint)
 from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import setup_cpu_distributed
 
@@ -68,7 +69,8 @@ def main():
     add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg)
-    with suggest_type_names():
+    with suggest_type_names(), explain_missing_data(cfg,
+                                                    ('test_dataloader', )):
         runner = Runner.from_cfg(cfg)
         metrics = runner.test()
     if args.metrics_out and runner.rank == 0:
