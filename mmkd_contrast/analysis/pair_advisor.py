@@ -11,6 +11,10 @@ import torch
 
 from ..models.utils import build_in_scope, shape_of
 
+# Fragments name the plugin's types scoped, as the shipped configs do, so
+# that they resolve whatever the config's default scope.
+_T = 'mmkd_contrast.'
+
 
 def _token_steps(x):
     """Connector configs turning ``x`` into a map, its channels and size.
@@ -25,12 +29,12 @@ def _token_steps(x):
     for extra in (0, 1, 2):
         side = math.isqrt(max(x.shape[1] - extra, 0))
         if side > 0 and side * side == x.shape[1] - extra:
-            return ([dict(type='TokenToMap', num_extra_tokens=extra)],
+            return ([dict(type=_T + 'TokenToMap', num_extra_tokens=extra)],
                     x.shape[2], (side, side))
     side = math.isqrt(x.shape[2])
     if side * side == x.shape[2]:
-        return ([dict(type='TokenToMap', channels_first=True)], x.shape[1],
-                (side, side))
+        return ([dict(type=_T + 'TokenToMap', channels_first=True)],
+                x.shape[1], (side, side))
     return None
 
 
@@ -39,7 +43,7 @@ def _chain(steps):
         return None
     if len(steps) == 1:
         return steps[0]
-    return dict(type='ConnectorSequence', connectors=steps)
+    return dict(type=_T + 'ConnectorSequence', connectors=steps)
 
 
 def _source(role, tap, connector):
@@ -73,7 +77,7 @@ def propose_kd(s, t):
     if s.dim() not in (2, 4) or s.shape != t.shape:
         raise ValueError('KD needs logits of one shape on both sides, (B, '
                          'num_classes) or per position (B, C, H, W)')
-    return _wiring('logits', 'kd', dict(type='KDLoss', tau=4.0,
+    return _wiring('logits', 'kd', dict(type=_T + 'KDLoss', tau=4.0,
                                         loss_weight=1.0), [], [],
                    ('s_logits', 't_logits'))
 
@@ -91,10 +95,10 @@ def _vector_steps(x, role):
 def propose_crd(s, t):
     s_steps, s_ch = _vector_steps(s, 'student')
     t_steps, t_ch = _vector_steps(t, 'teacher')
-    head = dict(type='ProjectionHead', out_channels=128)
+    head = dict(type=_T + 'ProjectionHead', out_channels=128)
     fragment = _wiring(
         'feat', 'crd',
-        dict(type='CRDLoss', num_samples=50000, feat_dim=128,
+        dict(type=_T + 'CRDLoss', num_samples=50000, feat_dim=128,
              num_negatives=4096, temperature=0.07, momentum=0.5,
              loss_weight=0.8),
         s_steps + [dict(head, in_channels=s_ch)],
@@ -107,9 +111,10 @@ def propose_feature_align(s, t):
     s_steps, s_ch = _vector_steps(s, 'student')
     t_steps, t_ch = _vector_steps(t, 'teacher')
     return _wiring(
-        'feat', 'feat_align', dict(type='FeatureAlignLoss', loss_weight=1.0),
+        'feat', 'feat_align',
+        dict(type=_T + 'FeatureAlignLoss', loss_weight=1.0),
         s_steps + [
-            dict(type='ProjectionHead', in_channels=s_ch,
+            dict(type=_T + 'ProjectionHead', in_channels=s_ch,
                  out_channels=t_ch, hidden_channels=max(s_ch, t_ch),
                  norm=False)
         ], t_steps)
@@ -130,11 +135,12 @@ def propose_msdcrd(s, t):
     scales = tuple(k for k in (1, 2, 4) if k <= side)
     if s_ch != t_ch:
         s_steps = s_steps + [
-            dict(type='ChannelAligner', in_channels=s_ch, out_channels=t_ch)
+            dict(type=_T + 'ChannelAligner', in_channels=s_ch,
+                 out_channels=t_ch)
         ]
     return _wiring(
         'feat', 'msdcrd',
-        dict(type='MSDCRDLoss', scales=scales, temperature=0.1,
+        dict(type=_T + 'MSDCRDLoss', scales=scales, temperature=0.1,
              loss_weight=1.0), s_steps, t_steps)
 
 
@@ -144,15 +150,15 @@ def propose_lfcc(s, t):
     width = 256
     return _wiring(
         'feat', 'lfcc',
-        dict(type='LFCCLoss', temperature=0.1, symmetric=True,
+        dict(type=_T + 'LFCCLoss', temperature=0.1, symmetric=True,
              loss_weight=1.0), s_steps + [
-                 dict(type='LearnableLowPassFilter', in_channels=s_ch,
+                 dict(type=_T + 'LearnableLowPassFilter', in_channels=s_ch,
                       kernel_sizes=(2, 4), per_channel=True),
-                 dict(type='CompactProjector', in_channels=s_ch,
+                 dict(type=_T + 'CompactProjector', in_channels=s_ch,
                       out_channels=width, grid=2)
              ], t_steps + [
-                 dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                 dict(type='CompactProjector', in_channels=t_ch,
+                 dict(type=_T + 'LowPassFilter', kernel_sizes=(2, 4)),
+                 dict(type=_T + 'CompactProjector', in_channels=t_ch,
                       out_channels=width, grid=2)
              ], ('s_emb', 't_emb'))
 
@@ -178,7 +184,7 @@ def _run(fragment, s, t):
     }
     (loss_name, loss_cfg), = fragment['distill_losses'].items()
     loss_cfg = dict(loss_cfg)
-    if loss_cfg['type'] == 'CRDLoss':
+    if loss_cfg['type'] == _T + 'CRDLoss':
         # A bank just big enough for the check.
         loss_cfg.update(num_samples=s.shape[0] + 8, num_negatives=4)
     loss = build_in_scope(loss_cfg).eval()

@@ -78,7 +78,7 @@ def test_pair_fragments_paste_into_a_config_and_train(capsys):
     found = fragments(out)
     assert set(found) == {'CRD', 'FeatureAlign', 'MSDCRD', 'LFCC'}
     assert found['MSDCRD']['connectors']['t_msdcrd'] == dict(
-        type='TokenToMap', num_extra_tokens=1)
+        type='mmkd_contrast.TokenToMap', num_extra_tokens=1)
 
     dataset = DATASETS.build(
         dict(type='EmbeddedMNIST', split='test', indices=4,
@@ -107,7 +107,8 @@ def test_pair_picks_tuple_elements(capsys):
     assert found['MSDCRD']['student_taps'] == dict(
         feat=dict(path='backbone', index=0))
     assert found['MSDCRD']['connectors']['s_msdcrd'] == dict(
-        type='ChannelAligner', in_channels=32, out_channels=128)
+        type='mmkd_contrast.ChannelAligner', in_channels=32,
+        out_channels=128)
     assert 'KD' not in found  # (2, 32, 4, 4) vs (2, 128, 4, 4)
     out = run(capsys, KD, '--pair', 'head.fc', 'head.fc')
     assert fragments(out)['KD']['loss_inputs'] == dict(
