@@ -113,7 +113,8 @@ def build_network(cfg, key):
 
 def describe(value):
     """A short text of an output's shape: ``(2, 64, 8, 8)``, tuples as
-    ``[(...), (...)]``, anything else its type name."""
+    ``tuple[(...), (...)]``, integers as their value, anything else its
+    type name."""
     if isinstance(value, torch.Tensor):
         return str(tuple(value.shape))
     if isinstance(value, (tuple, list)):
@@ -123,6 +124,8 @@ def describe(value):
     if isinstance(value, dict):
         inner = ', '.join(f'{k}: {describe(v)}' for k, v in value.items())
         return f'dict{{{inner}}}'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # e.g. the (h, w) a Swin stage returns
     return type(value).__name__
 
 
