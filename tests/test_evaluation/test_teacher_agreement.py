@@ -161,3 +161,29 @@ def test_metric_on_a_plain_classifier_names_the_evaluator(tmp_path):
                      model=cfg.model.student)
     with pytest.raises(TypeError, match='test_evaluator.*not a distiller'):
         runner.test()
+
+
+def test_without_teacher_metrics_keeps_the_student_metrics():
+    from mmkd_contrast.evaluation import without_teacher_metrics
+    acc = dict(type='Accuracy', topk=(1, ))
+    agree = dict(type='mmkd_contrast.TeacherAgreement')
+    assert without_teacher_metrics([acc, agree]) == [acc]
+    assert without_teacher_metrics(agree) == []
+    assert without_teacher_metrics(acc) == acc
+    assert without_teacher_metrics(dict(type='Evaluator', metrics=[
+        agree, acc])) == dict(type='Evaluator', metrics=[acc])
+
+
+def test_exported_student_config_drops_the_agreement_metric():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'export_student', osp.join(ROOT, 'tools', 'export_student.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = Config.fromfile(KD)
+    cfg.val_evaluator = [dict(type='Accuracy', topk=(1, )),
+                         dict(type='mmkd_contrast.TeacherAgreement')]
+    cfg.test_evaluator = cfg.val_evaluator
+    exported = tool.student_config(cfg)
+    types = [m['type'] for m in exported.test_evaluator]
+    assert types == ['Accuracy']

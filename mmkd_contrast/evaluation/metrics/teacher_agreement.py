@@ -97,3 +97,37 @@ class TeacherAgreement(BaseMetric):
 def _field(sample, name):
     value = sample.get(name) if hasattr(sample, 'get') else None
     return value if isinstance(value, torch.Tensor) else None
+
+
+def without_teacher_metrics(evaluator):
+    """An evaluator config without the metrics that need a teacher.
+
+    For a student evaluated alone (an exported student): a metric whose
+    class sets ``needs_teacher_logits`` (:class:`TeacherAgreement`) would
+    find no teacher logits.
+
+    Args:
+        evaluator (dict | list[dict] | None): ``val_evaluator`` or
+            ``test_evaluator`` of a config: one metric, a list of them, or
+            an ``Evaluator`` dict with ``metrics``.
+
+    Returns:
+        The same structure without those metrics (a one-metric config that
+        needs a teacher becomes an empty list).
+    """
+
+    def needs_teacher(metric):
+        if not isinstance(metric, dict):
+            return False
+        cls = METRICS.get(metric.get('type')) if isinstance(
+            metric.get('type'), str) else metric.get('type')
+        return bool(getattr(cls, 'needs_teacher_logits', False))
+
+    if isinstance(evaluator, (list, tuple)):
+        return [m for m in evaluator if not needs_teacher(m)]
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        return dict(evaluator,
+                    metrics=without_teacher_metrics(evaluator['metrics']))
+    if needs_teacher(evaluator):
+        return []
+    return evaluator
