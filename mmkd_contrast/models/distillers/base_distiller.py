@@ -1,5 +1,6 @@
 """The teacher-student frame every distiller of the package builds on."""
 import logging
+import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -127,6 +128,10 @@ class BaseDistiller(BaseModel):
                 and unexpected keys.
             ValueError: A tensor's shape differs from the teacher's.
         """
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f'model.teacher_ckpt must be a checkpoint path, '
+                            f'got {filename!r} ({type(filename).__name__})')
+        filename = os.fspath(filename)
         if '://' not in filename and not osp.isfile(filename):
             raise FileNotFoundError(
                 f'teacher_ckpt: checkpoint file not found: {filename}')
