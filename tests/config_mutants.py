@@ -29,11 +29,12 @@ failure is reproduced by its id alone.
 """
 import copy
 import math
-import os
 import os.path as osp
 import random
 import re
+import tempfile
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Tuple
@@ -45,7 +46,12 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import mmkd_contrast
-from mmkd_contrast.engine.hooks import TrainDataCheckHook
+from mmkd_contrast.engine.hooks import (TeacherWeightsHook,
+                                        TrainDataCheckHook)
+from mmkd_contrast.engine.hooks.checkpoint_match_hook import \
+    CheckpointMismatchError
+from mmkd_contrast.models.distillers.teacher_weights import \
+    RandomTeacherError
 from mmkd_contrast.models.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -81,7 +87,8 @@ SECTIONS = ('distill_losses', 'connectors', 'preview')
 DELETE = object()
 #: Exception types a user can act on; anything else (AttributeError,
 #: IndexError, AssertionError, ...) is a crash, wherever it comes from.
-ACTIONABLE = (ValueError, KeyError, TypeError, FileNotFoundError)
+ACTIONABLE = (ValueError, KeyError, TypeError, FileNotFoundError,
+              RandomTeacherError, CheckpointMismatchError)
 
 
 @dataclass
@@ -131,18 +138,21 @@ class Outcome:
 
 # ---------------------------------------------------------------- base configs
 _BASE_CACHE = {}
+_SAVED = set()
+_SCRATCH = []
 
 
-def _scratch():
-    path = osp.join(os.environ.get('MUTANT_SCRATCH', '/tmp'),
-                    f'mmkd_mutants_{os.getpid()}')
-    os.makedirs(path, exist_ok=True)
-    return path
+def scratch_dir():
+    """The folder of the saved checkpoints (a new temporary one per
+    process)."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix='mmkd_mutants_'))
+    return _SCRATCH[0]
 
 
 def base_config(name):
     """The base config of method ``name`` as a dict, set up as a test
-    trains it (its own random teacher saved, a small training set)."""
+    trains it (its own random teacher, a small training set)."""
     if name not in _BASE_CACHE:
         path, source = BASES[name]
         cfg = Config.fromfile(osp.join(ROOT, path)).to_dict()
@@ -159,17 +169,7 @@ def base_config(name):
             model[role].pop('pretrained', None)
             if source == 'seg':  # pad to the synthetic size, not 512x1024
                 model[role]['data_preprocessor']['size'] = (64, 64)
-        with DefaultScope.overwrite_default_scope('mmkd_contrast'):
-            torch.manual_seed(0)
-            teacher = build_in_scope(ConfigDict(model['teacher']))
-            student = build_in_scope(ConfigDict(model['student']))
-        scratch = _scratch()
-        model['teacher_ckpt'] = osp.join(scratch, f'{name}_teacher.pth')
-        torch.save(dict(state_dict=teacher.state_dict()),
-                   model['teacher_ckpt'])
-        torch.save(dict(state_dict=student.state_dict()),
-                   osp.join(scratch, f'{name}_student.pth'))
-        open(osp.join(scratch, 'empty.pth'), 'wb').close()
+        model['teacher_ckpt'] = osp.join(scratch_dir(), f'{name}_teacher.pth')
         for loss in (model.get('distill_losses') or {}).values():
             if isinstance(loss, dict) and 'num_samples' in loss:
                 loss['num_samples'] = NUM_TRAIN
@@ -182,6 +182,23 @@ def base_config(name):
         cfg['_base'] = name
         _BASE_CACHE[name] = cfg
     return copy.deepcopy(_BASE_CACHE[name])
+
+
+def save_checkpoints(name):
+    """Save the initial weights of base ``name``'s teacher (its
+    ``teacher_ckpt``) and student, and an empty file, once."""
+    if name in _SAVED:
+        return
+    model = base_config(name)['model']
+    with DefaultScope.overwrite_default_scope('mmkd_contrast'):
+        torch.manual_seed(0)
+        teacher = build_in_scope(ConfigDict(model['teacher']))
+        student = build_in_scope(ConfigDict(model['student']))
+    torch.save(dict(state_dict=teacher.state_dict()), model['teacher_ckpt'])
+    torch.save(dict(state_dict=student.state_dict()),
+               osp.join(scratch_dir(), f'{name}_student.pth'))
+    open(osp.join(scratch_dir(), 'empty.pth'), 'wb').close()
+    _SAVED.add(name)
 
 
 def _get(cfg, path):
@@ -322,7 +339,7 @@ def _wiring_mutants(base, cfg):
 
 def _model_mutants(base, cfg):
     model = cfg['model']
-    scratch = _scratch()
+    scratch = scratch_dir()
     for op, new, names in (
             ('missing file', osp.join(scratch, 'no_such_teacher.pth'),
              ('teacher_ckpt', 'no_such_teacher.pth')),
@@ -331,7 +348,8 @@ def _model_mutants(base, cfg):
             ("the student's weights", osp.join(scratch,
                                                f'{base}_student.pth'),
              ('teacher_ckpt', f'{base}_student.pth')),
-            ('wrong type', 5, ('teacher_ckpt', '5'))):
+            ('wrong type', 5, ('teacher_ckpt', '5')),
+            ('none', None, ('teacher_ckpt', ))):
         yield Mutant(base, ('model', 'teacher_ckpt'), new, op, names)
     head = model['student'].get('head', {})
     if cfg['_source'] in ('mnist', 'cls32') and 'num_classes' in head:
@@ -366,14 +384,10 @@ def generate(bases=None):
 
 
 def sample(mutants, n, seed=0):
-    """``n`` mutants drawn with ``seed``, at least one of each base."""
-    rng = random.Random(seed)
-    picked = {}
-    for m in mutants:
-        picked.setdefault(m.base, m) if rng.random() < 0.5 else None
-    rest = [m for m in mutants if m not in picked.values()]
-    rng.shuffle(rest)
-    return list(picked.values()) + rest[:max(0, n - len(picked))]
+    """``n`` of ``mutants`` drawn with ``seed``, in generation order."""
+    picked = set(random.Random(seed).sample(range(len(mutants)),
+                                            min(n, len(mutants))))
+    return [m for i, m in enumerate(mutants) if i in picked]
 
 
 # ------------------------------------------------------------------- batches
@@ -455,6 +469,7 @@ def run_mutant(mutant):
     Returns:
         Outcome: Where it stopped, with the error, or the step's losses.
     """
+    save_checkpoints(mutant.base)
     cfg = apply(base_config(mutant.base), mutant)
     try:
         model = _build(cfg['model'])
@@ -462,8 +477,9 @@ def run_mutant(mutant):
         return Outcome('build', err)
     try:
         loader, first_batch = _loader_and_batch(cfg, model)
-        TrainDataCheckHook().before_train(
-            SimpleNamespace(model=model, train_dataloader=loader))
+        runner = SimpleNamespace(model=model, train_dataloader=loader)
+        TeacherWeightsHook().before_train(runner)
+        TrainDataCheckHook().before_train(runner)
     except Exception as err:
         return Outcome('data check', err)
     preview = getattr(model, 'preview', None)
@@ -478,7 +494,7 @@ def run_mutant(mutant):
     except Exception as err:
         updated = any(not torch.equal(a, b) for a, b in zip(before, params))
         return Outcome('step', err, updated=updated)
-    return Outcome('trained', losses={k: float(v) for k, v in losses.items()})
+    return Outcome('trained', losses={k: float(v.detach()) for k, v in losses.items()})
 
 
 def _raised_in_plugin(err):
@@ -517,3 +533,51 @@ def problems(mutant, outcome):
             'shape' not in str(err):
         found.append('the message does not show both shapes')
     return [f'{p} -- {text[:600]}' for p in found]
+
+
+#: Mutants left to each loss's own check of its hyper-parameters at
+#: construction: until a loss checks them, they fail the check above.
+LOSS_CONTRACT = {
+    "mmseg-msdcrd:model.distill_losses.kd.ignore_index='255':wrong type",
+    'mmseg-msdcrd:model.distill_losses.kd.ignore_index=None:none',
+}
+
+
+def tally(mutants, log=print):
+    """Run ``mutants``; return ``(stage counter, failures)`` where a
+    failure is ``(mutant, problems)``."""
+    stages, failures = Counter(), []
+    for mutant in mutants:
+        outcome = run_mutant(mutant)
+        stages[outcome.stage] += 1
+        found = problems(mutant, outcome)
+        if found:
+            failures.append((mutant, found))
+            log(f'FAIL {mutant.id}: {found[0]}')
+    return stages, failures
+
+
+def main():
+    """Print the tally of every mutant of the given bases (all by
+    default): ``python tests/config_mutants.py [BASE ...]``."""
+    import logging
+    import sys
+
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel(logging.ERROR)
+    torch.set_num_threads(1)
+    bases = sys.argv[1:] or list(BASES)
+    total = Counter()
+    for base in bases:
+        mutants = generate([base])
+        stages, failures = tally(mutants)
+        total.update(stages)
+        total['failed'] += len(failures)
+        print(f'{base}: {len(mutants)} mutants, {dict(stages)}, '
+              f'{len(failures)} failed')
+    print(f'all: {sum(v for k, v in total.items() if k != "failed")} '
+          f'mutants, {dict(total)}')
+
+
+if __name__ == '__main__':
+    main()

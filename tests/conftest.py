@@ -11,6 +11,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest  # noqa: E402
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        '--all-mutants', action='store_true', default=False,
+        help='run every generated bad config (tests/config_mutants.py), '
+        'not only the default sample')
+
+
 @pytest.fixture(scope='session')
 def quickstart_teacher_ckpt(tmp_path_factory):
     """A checkpoint of the quickstart teacher (random weights, saved the way
