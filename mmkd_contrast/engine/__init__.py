@@ -1,4 +1,5 @@
 from .atomic_local_backend import AtomicLocalBackend, atomic_write
+from .checkpoint_integrity import CheckpointCorruptError, check_integrity
 from .checkpoint_loading import (CheckpointError, load_checkpoint_file,
                                  register_weights_only_loaders, state_dict_of,
                                  weights_only_forced)
@@ -15,5 +16,5 @@ __all__ = [
     'load_checkpoint_file', 'state_dict_of', 'weights_only_forced',
     'CheckpointError', 'AtomicLocalBackend', 'atomic_write',
     'find_resume_checkpoint', 'add_safety_hooks', 'checkpoint_has_teacher',
-    'teacher_from_checkpoint'
+    'teacher_from_checkpoint', 'CheckpointCorruptError', 'check_integrity'
 ]
