@@ -494,7 +494,9 @@ def run_mutant(mutant):
     except Exception as err:
         updated = any(not torch.equal(a, b) for a, b in zip(before, params))
         return Outcome('step', err, updated=updated)
-    return Outcome('trained', losses={k: float(v.detach()) for k, v in losses.items()})
+    return Outcome('trained',
+                   losses={k: float(v.detach())
+                           for k, v in losses.items()})
 
 
 def _raised_in_plugin(err):

@@ -55,8 +55,8 @@ def atomic_write(data, filepath):
             # e.g. a full disk: say which file, and that nothing was lost.
             raise OSError(
                 err.errno, f'{err.strerror}: could not write {filepath} '
-                '(nothing was replaced: a previous file of that name is '
-                'intact)') from err
+                '(no file was replaced: one of that name, if any, is '
+                'unchanged)') from err
         raise
 
 

@@ -68,8 +68,8 @@ def load_checkpoint_file(filename, map_location='cpu'):
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
-        CheckpointCorruptError: (a ``CheckpointError``) Its bytes changed after it was written
-            (see :func:`check_integrity`).
+        CheckpointCorruptError: (a ``CheckpointError``) Its bytes
+            changed after it was written (see ``check_integrity``).
         CheckpointError: The file is empty, not a torch checkpoint
             (random bytes, a text file, a truncated write), or holds
             pickled objects that weights-only loading refuses (code that

@@ -2,10 +2,9 @@
 naming the file; torch alone would load it with wrong weights."""
 import hashlib
 import shutil
-import zipfile
-
 import pytest
 import torch
+from fault_helpers import flip_a_weight_byte
 
 from mmkd_contrast.engine import (CheckpointCorruptError, CheckpointError,
                                   load_checkpoint_file)
@@ -16,19 +15,6 @@ def write(path):
     torch.manual_seed(0)
     torch.save(dict(state_dict=dict(w=torch.randn(4096))), path)
     return path
-
-
-def flip_a_weight_byte(path):
-    """Flip one byte inside the stored tensor data."""
-    with zipfile.ZipFile(path) as archive:
-        info = next(i for i in archive.infolist() if '/data/' in i.filename)
-    data = bytearray(path.read_bytes())
-    # The record's data follows its local header (30 bytes + name + extra).
-    start = info.header_offset + 30 + len(info.filename.encode()) + \
-        int.from_bytes(data[info.header_offset + 28:
-                            info.header_offset + 30], 'little')
-    data[start + 100] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def test_a_flipped_byte_is_refused_naming_the_file(tmp_path):

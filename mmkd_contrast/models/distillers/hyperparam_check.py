@@ -41,8 +41,9 @@ def check_hyperparams(configs, prefix):
     Every number must be finite; a temperature or a weight must be a
     number (not a string, None or a bool; ``class_weight``, a list or None
     in mmseg's and mmdet's losses, is not a weight here); a temperature
-    (``tau``, ``temperature``, ``*temperature``) must be > 0; a weight (``loss_weight``, ``*weight``)
-    must be >= 0 (zero stays allowed, to switch a term off in ablations).
+    (``tau``, ``temperature``, ``*temperature``) must be > 0; a weight
+    (``loss_weight``, ``*weight``) must be >= 0 (zero stays allowed, to
+    switch a term off in ablations).
     Modules given already built are not inspected.
 
     Args:

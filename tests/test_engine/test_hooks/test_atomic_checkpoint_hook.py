@@ -132,8 +132,8 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     assert target.read_text() == 'new'
 
 
-def test_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path,
-                                                         monkeypatch):
+def test_a_full_disk_names_the_file_and_keeps_the_old_one(
+        tmp_path, monkeypatch):
     import errno
     target = tmp_path / 'epoch_1.pth'
     atomic_write(b'old checkpoint', str(target))
