@@ -8,8 +8,10 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
-from mmkd_contrast.engine import (add_safety_hooks, find_resume_checkpoint,
+from mmkd_contrast.engine import (add_safety_hooks, explain_missing_data,
+                                  find_resume_checkpoint,
                                   teacher_from_checkpoint)
+from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
 
 
@@ -193,14 +195,19 @@ def main():
         # A distillation checkpoint carries its teacher: resuming from it
         # must not need the teacher's original file.
         teacher_from_checkpoint(cfg, cfg.load_from)
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        from mmkd_contrast.registry import RUNNERS
-        runner = RUNNERS.build(cfg)
-    for level, message in resume_log:
-        getattr(runner.logger, level)(message)
-    runner.train()
+    # A misspelled type anywhere (model, dataset, hook) names the closest
+    # registered ones instead of mmengine's bare KeyError; a dataset
+    # without its data names the folder it expected.
+    with suggest_type_names(), explain_missing_data(
+            cfg, ('train_dataloader', 'val_dataloader')):
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            from mmkd_contrast.registry import RUNNERS
+            runner = RUNNERS.build(cfg)
+        for level, message in resume_log:
+            getattr(runner.logger, level)(message)
+        runner.train()
 
 
 if __name__ == '__main__':
