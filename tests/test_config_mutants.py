@@ -1,19 +1,20 @@
-"""Generated bad configs (``config_mutants``): each mutant of a shipped
-distillation config trains one correct step, or is refused before the
-optimizer's first update by an error of the project that names the config
-key and the value (or both shapes).
+"""Generated bad configs (``config_mutants``, run by ``mutant_runs``):
+each mutant of a shipped distillation config trains one correct step, or
+is refused before the optimizer's first update by an error of the project
+that names the config key and the value (or both shapes).
 
 A seeded sample runs by default; ``--all-mutants`` runs every mutant of
 every base config (several minutes; mmseg and mmdet bases need those
-packages). ``python tests/config_mutants.py`` prints the tally.
+packages). ``python tests/mutant_runs.py`` prints the tally.
 """
 import logging
 
 import pytest
-from config_mutants import (BASES, LOSS_CONTRACT, Outcome, generate,
-                            problems, run_mutant, sample, tally)
+from config_mutants import generate, sample
 from ecosystem_helpers import ecosystem_missing
 from mmengine.logging import MMLogger
+from mutant_bases import BASES
+from mutant_runs import LOSS_CONTRACT, Outcome, problems, run_mutant, tally
 
 #: Mutants in the default run, drawn with a fixed seed.
 SAMPLE_SIZE = 60
