@@ -17,6 +17,7 @@ import sys
 import time
 
 import pytest
+from dist_helpers import _free_port
 from fault_helpers import flip_a_weight_byte
 from tool_helpers import QUICKSTART, ROOT, SMALL_DATA, run_tool, train
 
@@ -164,11 +165,11 @@ def test_a_killed_rank_stops_every_process_and_resume_is_exact(
         tmp_path, quickstart_teacher_ckpt):
     teacher = f'model.teacher_ckpt={quickstart_teacher_ckpt}'
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    proc = dist_train(straight, teacher, port=29541)
+    proc = dist_train(straight, teacher, port=_free_port())
     out, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, out[-3000:]
 
-    port = 29542
+    port = _free_port()
     proc = dist_train(killed, teacher, port=port)
     try:
         # Kill rank 1 in the middle of epoch 2 (epoch 1 is saved).
@@ -199,7 +200,7 @@ def test_a_killed_rank_stops_every_process_and_resume_is_exact(
     assert load_checkpoint_file(str(killed / 'epoch_1.pth'))['meta'][
         'epoch'] == 1
 
-    proc = dist_train(killed, teacher, '--resume', port=29543)
+    proc = dist_train(killed, teacher, '--resume', port=_free_port())
     out, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, out[-3000:]
     assert 'resumed epoch: 1' in logs_of(killed)
