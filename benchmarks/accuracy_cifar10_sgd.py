@@ -2,7 +2,7 @@
 papers' regime: a strong published teacher and the papers' SGD recipe.
 
 Protocol (fixed before any run; the configs
-``configs/benchmarks/*_sgd-8e_1xb64_cifar10-jpeg-1000pc.py`` carry it,
+``configs/benchmarks/*_sgd-6e_1xb64_cifar10-jpeg-1000pc.py`` carry it,
 this script adds the seed, the teacher checkpoint and run bookkeeping):
 
 - Teacher: the published CIFAR-10 resnet56 ("option A" shortcuts, 93.62 %
@@ -19,8 +19,10 @@ this script adds the seed, the teacher checkpoint and run bookkeeping):
 - Students from scratch: resnet8 for KD, CRD, CRD+KD, MSDCRD and PCKD
   (released objective); the tiny ViT for LFCC with its own references.
 - Schedule: SGD, momentum 0.9, weight decay 5e-4, batch 64, lr 0.05 (0.01
-  for the three ViT rows), cosine decay to 0 over ``EPOCHS`` = 8 epochs
-  (1,256 iterations); KD temperature 4.
+  for the three ViT rows), cosine decay to 0 over ``EPOCHS`` = 6 epochs
+  (942 iterations); KD temperature 4. Sized so that ``--quick --jobs 2``
+  fits 40 minutes and the 3 seeds 150 minutes on an idle 2-core machine
+  (docs/benchmarks.md, "How the protocol was sized").
 - Seeds 0, 1, 2; ``--quick`` runs seed 0. Runs go seed-major; each
   (row, seed) result is written to ``<out-dir>/<row>/seed<N>/result.json``
   as it finishes and reused when the script is started again with the
@@ -50,7 +52,7 @@ SEEDS = (0, 1, 2)
 DATA_ROOT = earlier.DATA_ROOT
 NUM_CLASSES = 10
 PER_CLASS = 1000
-EPOCHS = 8
+EPOCHS = 6
 TEACHER_CKPT = 'work_dirs/teachers_cifar10/resnet56_cifar10-pre_ft-1e.pth'
 TEACHER_CONFIG = 'teachers/resnet56_cifar10-pre_1xb64_cifar10-jpeg.py'
 TEACHER_LABEL = 'resnet56 (published, JPEG-fine-tuned)'
@@ -60,32 +62,32 @@ BASELINE = earlier.BASELINE
 VIT_BASELINE = earlier.VIT_BASELINE
 _R8 = 'resnet8'
 _VIT = 'tiny ViT'
-_SUFFIX = 'sgd-8e_1xb64_cifar10-jpeg-1000pc.py'
+_SUFFIX = 'sgd-6e_1xb64_cifar10-jpeg-1000pc.py'
 _T = 'resnet56'
-# cost: CPU time of one run relative to the student alone, from one-thread
-# step timings (resnet56 inference on a batch is about 1.9 resnet8
-# training steps; PCKD runs 4 views); only used for the ETA.
+# cost: CPU time of one training iteration (data loading included)
+# relative to the student alone, measured with one thread on the real
+# configs and data (docs/benchmarks.md); only used for the ETA.
 METHODS = [
     Method(BASELINE, f'benchmarks/student_resnet8_{_SUFFIX}', None, _R8,
            None, None, 1.0),
     Method('KD', f'benchmarks/kd_resnet56_resnet8_{_SUFFIX}', _T, _R8,
-           BASELINE, None, 2.9),
+           BASELINE, None, 2.4),
     Method('CRD', f'benchmarks/crd_resnet56_resnet8_{_SUFFIX}', _T, _R8,
-           BASELINE, 'KD', 3.0),
+           BASELINE, 'KD', 2.7),
     Method('CRD+KD', f'benchmarks/crd+kd_resnet56_resnet8_{_SUFFIX}', _T,
-           _R8, BASELINE, 'KD', 3.0),
+           _R8, BASELINE, 'KD', 2.7),
     Method('MSDCRD', f'benchmarks/msdcrd_resnet56_resnet8_{_SUFFIX}', _T,
-           _R8, BASELINE, 'KD', 3.0),
+           _R8, BASELINE, 'KD', 2.5),
     Method('PCKD', f'benchmarks/pckd_resnet56_resnet8_{_SUFFIX}', _T, _R8,
-           BASELINE, 'KD', 10.0),
+           BASELINE, 'KD', 10.5),
     Method(VIT_BASELINE, f'benchmarks/student_vit-tiny-p4_{_SUFFIX}', None,
-           _VIT, None, None, 1.6),
+           _VIT, None, None, 1.4),
     Method('KD (ViT student)',
            f'benchmarks/kd_resnet56_vit-tiny-p4_{_SUFFIX}', _T, _VIT,
-           VIT_BASELINE, None, 3.5),
+           VIT_BASELINE, None, 2.9),
     Method('LFCC (ViT student)',
            f'benchmarks/lfcc_resnet56_vit-tiny-p4_{_SUFFIX}', _T, _VIT,
-           VIT_BASELINE, 'KD (ViT student)', 3.8),
+           VIT_BASELINE, 'KD (ViT student)', 3.3),
 ]
 
 

@@ -9,7 +9,7 @@
 _base_ = [
     '../_base_/models/cifar10/resnet_zero_pad.py',
     '../_base_/datasets/cifar10_jpeg_imagenet-norm_bs64.py',
-    '../_base_/schedules/cifar10_sgd_8e.py',
+    '../_base_/schedules/cifar10_sgd_6e.py',
     '../_base_/default_runtime.py',
 ]
 

@@ -15,7 +15,7 @@ from mmkd_contrast.models.utils import build_in_scope
 
 WEIGHTS = osp.join(osp.dirname(ROOT), 'shared', 'weights', 'cifar10-resnet')
 KD_CFG = osp.join(ROOT, 'configs', 'benchmarks',
-                  'kd_resnet56_resnet8_sgd-8e_1xb64_cifar10-jpeg-1000pc.py')
+                  'kd_resnet56_resnet8_sgd-6e_1xb64_cifar10-jpeg-1000pc.py')
 TEACHER_CFG = osp.join(ROOT, 'configs', 'teachers',
                        'resnet{}_cifar10-pre_1xb64_cifar10-jpeg.py')
 

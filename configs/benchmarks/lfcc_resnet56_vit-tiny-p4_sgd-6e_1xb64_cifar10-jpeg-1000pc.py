@@ -22,7 +22,7 @@ optim_wrapper = dict(
         _delete_=True, type='SGD', lr=0.01, momentum=0.9,
         weight_decay=5e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, T_max=8,
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, T_max=6,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=8, val_interval=8)
+train_cfg = dict(max_epochs=6, val_interval=6)

@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/cifar10/vit_tiny_p4.py',
     '../_base_/datasets/cifar10_jpeg_imagenet-norm_1000pc_bs64.py',
-    '../_base_/schedules/cifar10_sgd_8e.py',
+    '../_base_/schedules/cifar10_sgd_6e.py',
     '../_base_/default_runtime.py',
 ]
 
