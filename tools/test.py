@@ -9,7 +9,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
-from mmkd_contrast.engine import add_safety_hooks
+from mmkd_contrast.engine import add_safety_hooks, teacher_from_checkpoint
+from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import setup_cpu_distributed
 
 
@@ -61,11 +62,15 @@ def main():
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    # The teacher's weights are in the distillation checkpoint; its
+    # original file is not needed (and may be gone).
+    teacher_from_checkpoint(cfg, args.checkpoint)
     add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    with suggest_type_names():
+        runner = Runner.from_cfg(cfg)
+        metrics = runner.test()
     if args.metrics_out and runner.rank == 0:
         with open(args.metrics_out, 'w') as f:
             json.dump(metrics, f, indent=2)
