@@ -101,3 +101,24 @@ def test_missing_teacher_says_what_to_do(tmp_path):
         sgd.main(['--data-root', str(data), '--out-dir', str(tmp_path / 'o'),
                   '--methods', 'KD', '--teacher-ckpt',
                   str(tmp_path / 'none.pth')])
+
+
+def test_step_cost_times_every_row(tmp_path, capsys):
+    import step_cost_cifar10_sgd as step_cost
+    data = tmp_path / 'cifar10-jpeg'
+    make_jpegs(data, train_per_class=7, test_per_class=1)
+    from mmkd_contrast.models.utils import build_in_scope
+    teacher_cfg = Config.fromfile(
+        osp.join(sgd.common.CONFIGS, sgd.TEACHER_CONFIG))
+    teacher = tmp_path / 'resnet56.pth'
+    torch.save(dict(state_dict=build_in_scope(
+        teacher_cfg.model).state_dict()), teacher)
+    # 70 images: one full batch of 64 per row and round.
+    assert step_cost.main(['--teacher-ckpt', str(teacher), '--data-root',
+                           str(data), '--rounds', '1',
+                           '--per-class', '7']) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith('| ') and not line.startswith('| row')]
+    assert [line.split(' | ')[0][2:] for line in lines] == [
+        m.name for m in sgd.METHODS]
+    assert lines[0].split(' | ')[2] == '1.00'
