@@ -8,7 +8,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
-from mmkd_contrast.engine import (add_safety_hooks, find_resume_checkpoint,
+from mmkd_contrast.engine import (add_safety_hooks, explain_missing_data,
+                                  find_resume_checkpoint,
                                   teacher_from_checkpoint)
 from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
@@ -195,8 +196,10 @@ def main():
         # must not need the teacher's original file.
         teacher_from_checkpoint(cfg, cfg.load_from)
     # A misspelled type anywhere (model, dataset, hook) names the closest
-    # registered ones instead of mmengine's bare KeyError.
-    with suggest_type_names():
+    # registered ones instead of mmengine's bare KeyError; a dataset
+    # without its data names the folder it expected.
+    with suggest_type_names(), explain_missing_data(
+            cfg, ('train_dataloader', 'val_dataloader')):
         if 'runner_type' not in cfg:
             runner = Runner.from_cfg(cfg)
         else:

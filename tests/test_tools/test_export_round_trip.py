@@ -31,6 +31,17 @@ def test_exported_student_tests_and_infers(tmp_path,
              '--cfg-options', SMALL_DATA[2])
     ours = json.loads(metrics.read_text())['accuracy/top1']
 
+    # The usual mmpretrain test flags: predictions to a file, test-time
+    # augmentation (the image and its flip).
+    preds = tmp_path / 'preds.pkl'
+    run_tool('test.py', config, str(out), '--work-dir',
+             str(tmp_path / 'tta'), '--out', str(preds), '--tta',
+             '--cfg-options', SMALL_DATA[2])
+    import mmengine
+    dumped_preds = mmengine.load(str(preds))
+    assert len(dumped_preds) == 100
+    assert all(len(p['pred_score']) == 10 for p in dumped_preds)
+
     # mmpretrain's own test tool, as shipped in the mmpretrain package.
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     dumped = tmp_path / 'metrics.pkl'
@@ -40,7 +51,6 @@ def test_exported_student_tests_and_infers(tmp_path,
          'metrics', '--cfg-options', SMALL_DATA[2]],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    import mmengine
     assert mmengine.load(str(dumped))['accuracy/top1'] == ours
 
     # mmpretrain's inferencer, from the exported files alone.
