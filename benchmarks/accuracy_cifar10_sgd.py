@@ -30,9 +30,8 @@ this script adds the seed, the teacher checkpoint and run bookkeeping):
 
     python benchmarks/accuracy_cifar10_sgd.py --jobs 2 [--quick]
 
-Outputs (under ``--out-dir``, default ``benchmarks/results/cifar10_sgd``):
-``accuracy_cifar10_sgd.md``, ``.csv``, ``.png``, ``_runs.json``,
-``progress.log`` and one work dir per run.
+Outputs under ``--out-dir`` (default ``benchmarks/results/cifar10_sgd``):
+``accuracy_cifar10_sgd.md/.csv/.png/_runs.json``, ``progress.log``.
 """
 import argparse
 import json
@@ -97,9 +96,8 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true',
                         help='one seed (0) instead of three')
-    parser.add_argument('--seeds', type=int, nargs='+',
-                        help=f'seeds to run (default {list(SEEDS)}; '
-                        '--quick: [0])')
+    parser.add_argument('--seeds', type=int, nargs='+', help='seeds to '
+                        f'run (default {list(SEEDS)}; --quick: [0])')
     parser.add_argument(
         '--methods', nargs='+',
         help='run only these rows (names as in the table); the rows they '
@@ -334,14 +332,12 @@ def main(argv=None):
         return record
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        runs = [f.result() for f in [pool.submit(job, m, s)
-                                     for m, s in jobs]]
+        runs = list(pool.map(lambda j: job(*j), jobs))
     table = write_outputs(results, methods, teachers, args)
     print('\n' + table)
     failed = [r for r in runs if r['top1'] is None]
     for run in failed:
-        print(f'{run["method"]} seed {run["seed"]}: FAILED (see its '
-              'train.log)')
+        print(f'{run["method"]} seed {run["seed"]}: FAILED (train.log)')
     cpu = sum(r.get('cpu_seconds', 0.) for r in results)
     progress.say(f'Wrote {osp.join(args.out_dir, "accuracy_cifar10_sgd")}'
                  f'.md, .csv, .png; {len(results)} runs in '
