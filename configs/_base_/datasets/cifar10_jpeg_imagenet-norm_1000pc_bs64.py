@@ -8,6 +8,6 @@ _base_ = ['./cifar10_jpeg_imagenet-norm_bs64.py']
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='PerClassSubset',
+        type='mmkd_contrast.PerClassSubset',
         num_per_class=1000,
         dataset=_base_.train_dataloader.dataset))

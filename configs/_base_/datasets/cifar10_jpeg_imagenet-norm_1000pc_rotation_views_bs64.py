@@ -11,6 +11,6 @@ data_preprocessor = dict(
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='PerClassSubset',
+        type='mmkd_contrast.PerClassSubset',
         num_per_class=1000,
         dataset=_base_.train_dataloader.dataset))

@@ -10,16 +10,22 @@ _head = dict(
     loss=dict(type='CrossEntropyLoss', loss_weight=1.0))
 cifar10_resnet20_zero_pad = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet20', shortcut='zero_pad'),
+    backbone=dict(
+        type='mmkd_contrast.CIFARResNet', arch='resnet20',
+        shortcut='zero_pad'),
     neck=dict(type='GlobalAveragePooling'),
     head=_head)
 cifar10_resnet32_zero_pad = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet32', shortcut='zero_pad'),
+    backbone=dict(
+        type='mmkd_contrast.CIFARResNet', arch='resnet32',
+        shortcut='zero_pad'),
     neck=dict(type='GlobalAveragePooling'),
     head=_head)
 cifar10_resnet56_zero_pad = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet56', shortcut='zero_pad'),
+    backbone=dict(
+        type='mmkd_contrast.CIFARResNet', arch='resnet56',
+        shortcut='zero_pad'),
     neck=dict(type='GlobalAveragePooling'),
     head=_head)
