@@ -1,5 +1,6 @@
 """CIFAR ResNets of the CIFAR-100 knowledge-distillation benchmark."""
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
 from .cifar_backbone_base import CIFARBackbone, select_arch
@@ -11,19 +12,63 @@ def _conv3x3(in_channels, out_channels, stride=1):
         in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
 
 
+SHORTCUTS = ('projection', 'zero_pad')
+
+
+class ZeroPadShortcut(nn.Module):
+    """Parameter-free shortcut: subsample, then pad channels with zeros.
+
+    The "option A" shortcut of He et al. 2016 for CIFAR: the input is
+    subsampled by taking every ``stride``-th row and column (starting at the
+    first), and the ``out_channels - in_channels`` new channels are zeros,
+    half before and half after the input's channels (the extra one, for an
+    odd difference, after).
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels, at least ``in_channels``.
+        stride (int): Subsampling step. Defaults to 1.
+    """
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        if out_channels < in_channels:
+            raise ValueError(
+                f'ZeroPadShortcut: out_channels ({out_channels}) must be at '
+                f'least in_channels ({in_channels}); a zero-padding '
+                'shortcut cannot drop channels')
+        self.stride = stride
+        self.pad_front = (out_channels - in_channels) // 2
+        self.pad_back = out_channels - in_channels - self.pad_front
+
+    def forward(self, x):
+        if self.stride != 1:
+            x = x[:, :, ::self.stride, ::self.stride]
+        return F.pad(x, (0, 0, 0, 0, self.pad_front, self.pad_back))
+
+    def extra_repr(self):
+        return (f'stride={self.stride}, pad_front={self.pad_front}, '
+                f'pad_back={self.pad_back}')
+
+
 class CIFARBasicBlock(nn.Module):
-    """Two 3x3 convolutions with an identity or 1x1-projection shortcut.
+    """Two 3x3 convolutions with an identity or a resizing shortcut.
 
     ``relu(bn2(conv2(relu(bn1(conv1(x))))) + downsample(x))``; ``downsample``
-    (1x1 conv + BN) exists only when the stride or the width changes.
+    exists only when the stride or the width changes: a 1x1 conv + BN
+    (``shortcut='projection'``, "option B") or a :class:`ZeroPadShortcut`
+    without parameters (``shortcut='zero_pad'``, "option A").
 
     Args:
         in_channels (int): Input channels.
         out_channels (int): Output channels.
         stride (int): Stride of the first convolution. Defaults to 1.
+        shortcut (str): ``'projection'`` or ``'zero_pad'``. Defaults to
+            ``'projection'``.
     """
 
-    def __init__(self, in_channels, out_channels, stride=1):
+    def __init__(self, in_channels, out_channels, stride=1,
+                 shortcut='projection'):
         super().__init__()
         self.conv1 = _conv3x3(in_channels, out_channels, stride)
         self.bn1 = nn.BatchNorm2d(out_channels)
@@ -31,7 +76,12 @@ class CIFARBasicBlock(nn.Module):
         self.conv2 = _conv3x3(out_channels, out_channels)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.downsample = None
-        if stride != 1 or in_channels != out_channels:
+        if stride == 1 and in_channels == out_channels:
+            pass
+        elif shortcut == 'zero_pad':
+            self.downsample = ZeroPadShortcut(in_channels, out_channels,
+                                              stride)
+        else:
             self.downsample = nn.Sequential(
                 nn.Conv2d(
                     in_channels, out_channels, 1, stride=stride, bias=False),
@@ -122,6 +172,14 @@ class CIFARResNet(CIFARBackbone):
     the classifier (``fc.*``, ``linear.*`` for ResNet50), which maps to
     ``head.fc.*`` of a ``LinearClsHead``.
 
+    Shortcuts: by default a block that changes the resolution or the width
+    has a 1x1-projection shortcut (conv + BN), as in the benchmark models.
+    ``shortcut='zero_pad'`` (basic-block archs only) gives the original
+    CIFAR ResNets' parameter-free "option A" shortcut instead
+    (:class:`ZeroPadShortcut`): the same names for every other layer, no
+    ``downsample`` parameters, so the widely published CIFAR-10
+    resnet20/32/44/56 weights load (``tools/model_converters/``).
+
     Args:
         arch (str): One of the archs above. Defaults to ``'resnet8x4'``.
         out_indices (int | Sequence[int]): Stages to return. Defaults to
@@ -130,6 +188,9 @@ class CIFARResNet(CIFARBackbone):
             stages; ``-1`` freezes nothing. Defaults to -1.
         norm_eval (bool): Keep BatchNorm layers in eval mode while training.
             Defaults to False.
+        shortcut (str): ``'projection'`` (1x1 conv + BN, "option B") or
+            ``'zero_pad'`` (subsample + zero channels, "option A"; basic
+            blocks only). Defaults to ``'projection'``.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to Kaiming-normal (fan_out) convolutions and unit
             BatchNorm, as in the benchmark.
@@ -164,6 +225,7 @@ class CIFARResNet(CIFARBackbone):
                  out_indices=-1,
                  frozen_stages=-1,
                  norm_eval=False,
+                 shortcut='projection',
                  init_cfg=[
                      dict(
                          type='Kaiming',
@@ -177,7 +239,16 @@ class CIFARResNet(CIFARBackbone):
             type(self).__name__, arch, self.arch_settings)
         if isinstance(depths, int):
             depths = (depths, ) * len(widths)
+        if shortcut not in SHORTCUTS:
+            raise ValueError(
+                f'{type(self).__name__}: unknown shortcut {shortcut!r}; '
+                f'valid values are {list(SHORTCUTS)}')
+        if shortcut == 'zero_pad' and block_type != 'basic':
+            raise ValueError(
+                f'{type(self).__name__}: shortcut=\'zero_pad\' needs a '
+                f'basic-block arch; {arch!r} has bottleneck blocks')
         self.arch = arch
+        self.shortcut = shortcut
 
         self.conv1 = _conv3x3(3, stem_channels)
         self.bn1 = nn.BatchNorm2d(stem_channels)
@@ -192,7 +263,8 @@ class CIFARResNet(CIFARBackbone):
             for block_index in range(depth):
                 stride = first_stride if block_index == 0 else 1
                 if block_type == 'basic':
-                    block = CIFARBasicBlock(in_channels, width, stride)
+                    block = CIFARBasicBlock(in_channels, width, stride,
+                                            shortcut)
                     in_channels = width
                 else:
                     block = CIFARBottleneck(in_channels, width, stride)
