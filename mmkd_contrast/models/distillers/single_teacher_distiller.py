@@ -59,6 +59,7 @@ class SingleTeacherDistiller(BaseDistiller):
         data_preprocessor (dict | nn.Module, optional): See
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
+        channels_last (bool): See :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -71,7 +72,8 @@ class SingleTeacherDistiller(BaseDistiller):
                  distill_losses: Optional[dict] = None,
                  loss_inputs: Optional[dict] = None,
                  data_preprocessor=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 channels_last=False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         super().__init__(
@@ -81,7 +83,8 @@ class SingleTeacherDistiller(BaseDistiller):
             student_taps=student_taps,
             teacher_taps=teacher_taps,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            channels_last=channels_last)
         self.connectors = nn.ModuleDict({
             name: cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
             for name, cfg in (connectors or {}).items()
@@ -91,6 +94,7 @@ class SingleTeacherDistiller(BaseDistiller):
             for name, cfg in (distill_losses or {}).items()
         })
         self.loss_inputs = self._check_loss_inputs(loss_inputs or {})
+        self.apply_memory_format()  # the connectors too
         # Where each argument comes from, for error messages: formatted
         # once here rather than at every step.
         self._input_texts = {
