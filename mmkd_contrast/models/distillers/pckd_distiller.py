@@ -105,6 +105,7 @@ class PCKDDistiller(BaseDistiller):
             mmpretrain model. Other values behave as in
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
+        allow_random_teacher (bool): See :class:`BaseDistiller`.
         channels_last (bool): See :class:`BaseDistiller`.
 
     Raises:
@@ -128,6 +129,7 @@ class PCKDDistiller(BaseDistiller):
                  preview=None,
                  data_preprocessor=None,
                  init_cfg=None,
+                 allow_random_teacher: bool = False,
                  channels_last=False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
@@ -144,6 +146,7 @@ class PCKDDistiller(BaseDistiller):
             teacher_taps=defaults if teacher_taps is None else teacher_taps,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
+            allow_random_teacher=allow_random_teacher,
             channels_last=channels_last)
         self.num_classes, d_s, d_t = pckd_setup.check_taps(
             self.student_taps, self.teacher_taps)

@@ -59,6 +59,7 @@ class SingleTeacherDistiller(BaseDistiller):
         data_preprocessor (dict | nn.Module, optional): See
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
+        allow_random_teacher (bool): See :class:`BaseDistiller`.
         channels_last (bool): See :class:`BaseDistiller`.
     """
 
@@ -73,6 +74,7 @@ class SingleTeacherDistiller(BaseDistiller):
                  loss_inputs: Optional[dict] = None,
                  data_preprocessor=None,
                  init_cfg=None,
+                 allow_random_teacher: bool = False,
                  channels_last=False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
@@ -84,6 +86,7 @@ class SingleTeacherDistiller(BaseDistiller):
             teacher_taps=teacher_taps,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
+            allow_random_teacher=allow_random_teacher,
             channels_last=channels_last)
         self.connectors = nn.ModuleDict({
             name: cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
