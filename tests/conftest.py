@@ -11,6 +11,31 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest  # noqa: E402
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        '--run-slow', action='store_true', default=False,
+        help='also run the tests marked slow (multi-process fault '
+        'injection, each a minute or more)')
+    parser.addoption(
+        '--all-mutants', action='store_true', default=False,
+        help='run every generated bad config (tests/config_mutants.py), '
+        'not only the default sample')
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: a test of a minute or more; runs with --run-slow')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--run-slow'):
+        return
+    skip = pytest.mark.skip(reason='slow: run with --run-slow')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope='session')
 def quickstart_teacher_ckpt(tmp_path_factory):
     """A checkpoint of the quickstart teacher (random weights, saved the way

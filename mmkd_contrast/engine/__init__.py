@@ -1,4 +1,5 @@
 from .atomic_local_backend import AtomicLocalBackend, atomic_write
+from .checkpoint_integrity import CheckpointCorruptError, check_integrity
 from .checkpoint_loading import (CheckpointError, load_checkpoint_file,
                                  register_weights_only_loaders, state_dict_of,
                                  weights_only_forced)
@@ -18,5 +19,5 @@ __all__ = [
     'CheckpointError', 'AtomicLocalBackend', 'atomic_write',
     'find_resume_checkpoint', 'add_safety_hooks', 'checkpoint_has_teacher',
     'teacher_from_checkpoint', 'DataNotFoundError', 'explain_missing_data',
-    'missing_data'
+    'missing_data', 'CheckpointCorruptError', 'check_integrity'
 ]

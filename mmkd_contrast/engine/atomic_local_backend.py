@@ -24,7 +24,9 @@ def atomic_write(data, filepath):
     directory, are flushed to disk, and the file is renamed over
     ``filepath`` with ``os.replace``, which is atomic on POSIX and Windows.
     A kill at any moment leaves either the previous file or the new one; a
-    leftover ``.tmp`` file is harmless.
+    leftover ``.tmp`` file is harmless. A failed write (a full disk)
+    removes the temporary file and raises an ``OSError`` with the same
+    ``errno`` that names ``filepath``.
 
     Args:
         data (bytes | str): The content.
@@ -46,9 +48,15 @@ def atomic_write(data, filepath):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
-    except BaseException:
+    except BaseException as err:
         if osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.errno is not None:
+            # e.g. a full disk: say which file, and that nothing was lost.
+            raise OSError(
+                err.errno, f'{err.strerror}: could not write {filepath} '
+                '(no file was replaced: one of that name, if any, is '
+                'unchanged)') from err
         raise
 
 

@@ -68,6 +68,8 @@ def load_checkpoint_file(filename, map_location='cpu'):
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
+        CheckpointCorruptError: (a ``CheckpointError``) Its bytes
+            changed after it was written (see ``check_integrity``).
         CheckpointError: The file is empty, not a torch checkpoint
             (random bytes, a text file, a truncated write), or holds
             pickled objects that weights-only loading refuses (code that
@@ -80,6 +82,8 @@ def load_checkpoint_file(filename, map_location='cpu'):
         raise CheckpointError(
             f'{filename} is empty (0 bytes): it is not a checkpoint. An '
             'interrupted copy or save leaves such files; use another one.')
+    from .checkpoint_integrity import check_integrity
+    check_integrity(filename)
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=True)

@@ -31,10 +31,12 @@ def _numbered_checkpoints(work_dir):
 def find_resume_checkpoint(work_dir):
     """The checkpoint to resume from in ``work_dir``.
 
-    ``last_checkpoint`` (written by the checkpoint hook) names it. When that
-    file is missing, empty, or names a file that is gone or incomplete, the
-    newest complete ``epoch_N.pth``/``iter_N.pth`` of the work dir is used
-    instead.
+    ``last_checkpoint`` (written by the checkpoint hook) names it by its
+    absolute path. When that path is gone but ``work_dir`` holds a complete
+    file of the same name (the work dir was moved or copied), that file is
+    used. When ``last_checkpoint`` is missing, empty, or names a file that
+    is gone or incomplete, the newest complete ``epoch_N.pth`` /
+    ``iter_N.pth`` of the work dir is used instead.
 
     Args:
         work_dir (str): The run's work dir.
@@ -52,6 +54,15 @@ def find_resume_checkpoint(work_dir):
         if not named:
             problem = f'{pointer} is empty'
         elif not osp.isfile(named):
+            here = osp.join(work_dir, osp.basename(named))
+            if osp.basename(named) and osp.isfile(here) and \
+                    _complete(here):
+                # The work dir was moved or copied: the pointer holds the
+                # old absolute path of a file that is here.
+                return here, [('warning', f'--resume: {pointer} names '
+                               f'{named}, which does not exist; the work '
+                               'dir was moved or copied, so resuming from '
+                               f'the file of that name here, {here}')]
             problem = f'{pointer} names {named}, which does not exist'
         elif not _complete(named):
             problem = f'{pointer} names {named}, which is not a complete ' \

@@ -36,6 +36,7 @@ class TapRecorder:
             at).
 
     Raises:
+        TypeError: A tap is neither a path string nor a dict with one.
         ValueError: A path names neither a module nor a parameter; the
             message lists the closest existing paths.
     """
@@ -59,6 +60,10 @@ class TapRecorder:
                     f'{role}_taps.{name} must be a module path string or a '
                     f"dict with a 'path' key, got {spec!r}")
             path = spec['path']
+            if not isinstance(path, str):
+                raise TypeError(
+                    f'{role}_taps.{name}: the path must be a string, got '
+                    f'{path!r} ({type(path).__name__})')
             if path in modules and path != '':
                 kind = 'module'
             elif path in params:

@@ -1,4 +1,6 @@
 """Collective helpers for contrastive losses under ``torch.distributed``."""
+import datetime
+
 import torch
 import torch.distributed as dist
 
@@ -60,13 +62,20 @@ def setup_cpu_distributed(cfg):
     Joins the ``gloo`` process group from the ``torchrun`` environment
     (mmengine's own launcher calls ``torch.cuda.set_device``) and makes the
     Runner wrap the model with ``device_ids=None`` (DDP rejects device ids
-    for a CPU module).
+    for a CPU module). ``env_cfg.dist_cfg.timeout`` (seconds, as for
+    mmengine's own launcher) is the group's collective timeout.
 
     Args:
         cfg (Config): The config to update in place.
     """
     if not dist.is_initialized():
-        dist.init_process_group('gloo')
+        # mmengine's env_cfg.dist_cfg.timeout (seconds) bounds every
+        # collective: how long the others wait for a frozen process.
+        timeout = ((cfg.get('env_cfg', None) or {}).get('dist_cfg', None)
+                   or {}).get('timeout')
+        dist.init_process_group(
+            'gloo', **({} if timeout is None else dict(
+                timeout=datetime.timedelta(seconds=timeout))))
     wrapper = dict(cfg.get('model_wrapper_cfg', None) or {})
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None

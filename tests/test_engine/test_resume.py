@@ -54,3 +54,23 @@ def test_nothing_to_resume_says_so(tmp_path):
     assert path is None
     assert '/no/such/epoch_9.pth' in log[0][1]
     assert 'starts from scratch' in log[0][1]
+
+
+def test_a_moved_work_dir_resumes_from_the_same_file(tmp_path):
+    """``last_checkpoint`` holds the absolute path of the old location;
+    the file of that name in the moved dir is used, not just the newest."""
+    moved = tmp_path / 'moved'
+    moved.mkdir()
+    first = save(moved / 'epoch_1.pth')
+    save(moved / 'epoch_2.pth')
+    (moved / 'last_checkpoint').write_text('/old/place/work/epoch_1.pth')
+    path, log = find_resume_checkpoint(str(moved))
+    assert path == first
+    level, message = log[0]
+    assert level == 'warning'
+    assert 'moved or copied' in message and '/old/place' in message
+    # A same-named file that is incomplete is not taken.
+    (moved / 'epoch_1.pth').write_bytes(b'')
+    path, log = find_resume_checkpoint(str(moved))
+    assert path == str(moved / 'epoch_2.pth')
+    assert 'newest complete' in log[0][1]

@@ -27,6 +27,10 @@ class TrainDataCheckHook(Hook):
       the term or padding the gather: a skipped term silently changes the
       objective, and the check costs nothing per step.
 
+    * The student's classifier (``student.head.num_classes``) must have
+      an output for every class of the training set (``classes`` of its
+      metainfo).
+
     The checks read sizes only (the dataset's length, the sampler's, the
     batch size), once, in ``before_train``.
     """
@@ -41,6 +45,7 @@ class TrainDataCheckHook(Hook):
             return
         loader = runner.train_dataloader
         num_data = len(loader.dataset)
+        self._check_classes(model, loader.dataset)
         for name, loss in losses.items():
             self._check_bank_size(name, loss, num_data)
         need = {
@@ -50,6 +55,22 @@ class TrainDataCheckHook(Hook):
         }
         if need:
             self._check_batches(loader, num_data, need)
+
+    @staticmethod
+    def _check_classes(model, dataset):
+        head = getattr(getattr(model, 'student', None), 'head', None)
+        num_classes = getattr(head, 'num_classes', None)
+        metainfo = getattr(dataset, 'metainfo', None) or {}
+        classes = metainfo.get('classes') if hasattr(metainfo, 'get') \
+            else None
+        if isinstance(num_classes, int) and classes is not None and \
+                len(classes) > num_classes:
+            raise ValueError(
+                f'model.student.head.num_classes is {num_classes} but the '
+                f'training set has {len(classes)} classes: labels '
+                f'{num_classes} to {len(classes) - 1} would be out of the '
+                'classifier\'s range. Set model.student.head.num_classes='
+                f'{len(classes)}')
 
     @staticmethod
     def _check_bank_size(name, loss, num_data):

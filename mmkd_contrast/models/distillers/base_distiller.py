@@ -1,5 +1,6 @@
 """The teacher-student frame every distiller of the package builds on."""
 import logging
+import os
 from typing import Dict, Optional
 
 import torch
@@ -159,6 +160,10 @@ class BaseDistiller(BaseModel):
                 and unexpected keys.
             ValueError: A tensor's shape differs from the teacher's.
         """
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f'model.teacher_ckpt must be a checkpoint path, '
+                            f'got {filename!r} ({type(filename).__name__})')
+        filename = os.fspath(filename)
         load_strictly(self.teacher, filename, 'teacher_ckpt')
         self.teacher_weights = f'teacher_ckpt {filename}'
         print_log(f'Loaded teacher weights from {filename}', logger='current')

@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub, print_log
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
-from ..utils import build_in_scope, shape_of
+from ..utils import build_entry, shape_of
 from . import pckd_setup
 from .base_distiller import BaseDistiller
 from .hyperparam_check import check_hyperparams
@@ -168,7 +168,8 @@ class PCKDDistiller(BaseDistiller):
         if preview is None:
             preview = dict(type='PreviewWeighting', base=1.005)
         self.preview = preview if isinstance(
-            preview, torch.nn.Module) else build_in_scope(preview)
+            preview, torch.nn.Module) else build_entry(preview,
+                                                       'model.preview')
         self._warned_no_epoch = False
         self.apply_memory_format()  # the connectors too
         # This epoch's preview threshold, written on the host each step.

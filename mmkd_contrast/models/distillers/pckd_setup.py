@@ -1,7 +1,7 @@
 """PCKD's defaults and build-time checks: taps, connectors, loss terms."""
 import torch.nn as nn
 
-from ..utils import build_in_scope
+from ..utils import build_entry, build_in_scope
 
 #: Taps PCKD reads: the pooled penultimate feature and the linear
 #: classifier, whose weight rows are the category centres.
@@ -165,7 +165,7 @@ def build_connectors(connectors, losses, d_s, d_t):
             cfg.setdefault('out_channels', out_channels)
             if name == 's_align':
                 cfg.setdefault('hidden_channels', ALIGN_HIDDEN_RATIO * d_t)
-            cfg = build_in_scope(cfg)
+            cfg = build_entry(cfg, f'model.connectors.{name}')
         got = (getattr(cfg, 'in_channels', in_channels),
                getattr(cfg, 'out_channels', out_channels))
         if got != (in_channels, out_channels):
@@ -202,7 +202,8 @@ def build_losses(losses, d_s, d_t):
         cfg = losses[name]
         if cfg is None:
             continue
-        loss = cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
+        loss = cfg if isinstance(cfg, nn.Module) else build_entry(
+            cfg, f'model.distill_losses.{name}')
         applicable = getattr(loss, 'is_applicable', None)
         if applicable is not None and not applicable(d_s, d_t):
             not_applicable.append(name)

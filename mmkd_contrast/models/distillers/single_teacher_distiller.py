@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
-from ..utils import build_in_scope
+from ..utils import build_entry
 from .base_distiller import BaseDistiller
 from .hyperparam_check import check_hyperparams
 
@@ -89,11 +89,13 @@ class SingleTeacherDistiller(BaseDistiller):
             allow_random_teacher=allow_random_teacher,
             channels_last=channels_last)
         self.connectors = nn.ModuleDict({
-            name: cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
+            name: cfg if isinstance(cfg, nn.Module) else build_entry(
+                cfg, f'model.connectors.{name}')
             for name, cfg in (connectors or {}).items()
         })
         self.distill_losses = nn.ModuleDict({
-            name: cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
+            name: cfg if isinstance(cfg, nn.Module) else build_entry(
+                cfg, f'model.distill_losses.{name}')
             for name, cfg in (distill_losses or {}).items()
         })
         self.loss_inputs = self._check_loss_inputs(loss_inputs or {})

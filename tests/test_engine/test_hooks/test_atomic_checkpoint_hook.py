@@ -130,3 +130,21 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ['last_checkpoint', 'plain']
     atomic_write(b'new', str(target))
     assert target.read_text() == 'new'
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_one(
+        tmp_path, monkeypatch):
+    import errno
+    target = tmp_path / 'epoch_1.pth'
+    atomic_write(b'old checkpoint', str(target))
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(atomic_local_backend.os, 'fsync', fsync)
+    with pytest.raises(OSError) as info:
+        atomic_write(b'new checkpoint', str(target))
+    assert info.value.errno == errno.ENOSPC
+    assert str(target) in str(info.value)
+    assert 'No space left on device' in str(info.value)
+    assert target.read_bytes() == b'old checkpoint'
+    assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left

@@ -102,3 +102,19 @@ def test_models_without_distill_losses_are_left_alone():
     loader = DataLoader(list(range(3)), batch_size=1)
     TrainDataCheckHook().before_train(
         SimpleNamespace(model=nn.Linear(1, 1), train_dataloader=loader))
+
+
+def test_a_student_with_fewer_classes_than_the_data_is_refused():
+    class Data(list):
+        metainfo = dict(classes=[str(i) for i in range(10)])
+
+    run = runner(dict(kd=KDLoss()))
+    run.train_dataloader = DataLoader(Data(range(100)), batch_size=8)
+    run.model.student = nn.Module()
+    run.model.student.head = SimpleNamespace(num_classes=3)
+    with pytest.raises(ValueError, match=r'model\.student\.head\.'
+                       r'num_classes is 3 but the training set has 10 '
+                       r'classes.*num_classes=10'):
+        TrainDataCheckHook().before_train(run)
+    run.model.student.head.num_classes = 10
+    TrainDataCheckHook().before_train(run)
