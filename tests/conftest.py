@@ -54,28 +54,3 @@ def quickstart_teacher_ckpt(tmp_path_factory):
     torch.save(dict(state_dict=teacher.state_dict(), meta=dict(epoch=0)),
                path)
     return str(path)
-
-
-def pytest_addoption(parser):
-    parser.addoption(
-        '--compile-all',
-        action='store_true',
-        help='also run the slow torch.compile cases of every method '
-        '(tests/test_models/test_compile.py); by default a representative '
-        'subset runs')
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        'markers', 'compile_all: a slow torch.compile case, run only with '
-        '--compile-all')
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption('--compile-all'):
-        return
-    skip = pytest.mark.skip(
-        reason='slow torch.compile case: run with --compile-all')
-    for item in items:
-        if 'compile_all' in item.keywords:
-            item.add_marker(skip)

@@ -15,7 +15,7 @@ Dynamo runs with ``backend='eager'`` (it decides breaks and
 recompilations; inductor's code generation, slow on a CPU, changes
 neither) or ``'aot_eager'`` where the autograd graph and the in-place
 updates of buffers matter. KD (channels_last) and CRD run by default; the
-other methods and the ViT students with ``pytest --compile-all``.
+other methods and the ViT students with ``pytest --run-slow``.
 """
 import os.path as osp
 
@@ -77,7 +77,7 @@ DEFAULT = ('KD, channels_last', 'CRD')
 def _params():
     return [
         pytest.param(name, marks=() if name in DEFAULT else
-                     pytest.mark.compile_all) for name in CASES
+                     pytest.mark.slow) for name in CASES
     ]
 
 
