@@ -126,6 +126,15 @@ class BaseDistiller(BaseModel):
         self.channels_last = channels_last
         self.apply_memory_format()
 
+    def init_weights(self):
+        """Initialise in NCHW, then restore channels_last: a random
+        initialiser fills a tensor in memory order, so the same seed would
+        give other weights in the channels-last layout."""
+        if self.channels_last:
+            self.to(memory_format=torch.contiguous_format)
+        super().init_weights()
+        self.apply_memory_format()
+
     def apply_memory_format(self):
         """Put every 4-D weight in the channels-last format when
         ``channels_last`` is set; a subclass calls it again once it has

@@ -82,3 +82,21 @@ def test_channels_last_must_be_a_bool():
     with pytest.raises(TypeError, match='model.channels_last'):
         SingleTeacherDistiller(student=None, teacher=None,
                                channels_last='yes')
+
+
+def test_init_weights_gives_the_nchw_weights():
+    """A random initialiser fills memory in order; the distiller
+    initialises in NCHW, so one seed gives one set of weights."""
+    weights = []
+    for channels_last in (False, True):
+        model = build_method('KD', with_data=False)
+        model.channels_last = channels_last
+        model.apply_memory_format()
+        torch.manual_seed(3)
+        model.init_weights()
+        weights.append(model.student.state_dict())
+        convs = [p for p in model.student.parameters() if p.dim() == 4]
+        assert all(p.is_contiguous(memory_format=CL) for p in convs) \
+            == channels_last
+    for key, value in weights[0].items():
+        assert torch.equal(weights[1][key], value), key
