@@ -420,8 +420,9 @@ def run_one(method, seed, teacher_ckpt, args, threads, progress):
             return record
     progress.started(method, seed)
     try:
-        top1, seconds, cpu_seconds = common.train(method.config, work_dir,
-                                                  options, threads)
+        top1, seconds, cpu_seconds = common.train(
+            method.config, work_dir, options, threads,
+            agreement=method.teacher is not None)
     except RuntimeError as err:
         progress.say(f'!! {method.name} seed {seed} FAILED (log: '
                      f'{osp.join(work_dir, "train.log")}):\n'
@@ -430,7 +431,8 @@ def run_one(method, seed, teacher_ckpt, args, threads, progress):
         progress.finished(method, seed, record, reused=False)
         return record
     record = dict(method=method.name, seed=seed, top1=top1, seconds=seconds,
-                  cpu_seconds=cpu_seconds, **stamp)
+                  cpu_seconds=cpu_seconds, **common.last_agreement(work_dir),
+                  **stamp)
     with open(record_file, 'w') as f:
         json.dump(record, f)
     progress.finished(method, seed, record, reused=False)
@@ -438,12 +440,17 @@ def run_one(method, seed, teacher_ckpt, args, threads, progress):
 
 
 def write_outputs(results, methods, teachers, args, png):
-    """Write the table, CSV, runs and chart of the results so far."""
+    """Write the table (with the teacher agreement of the rows that logged
+    it), CSV, runs and chart of the results so far; return the tables."""
     from plots import accuracy_chart
     rows = summarize(results, methods)
     table = markdown_table(rows, methods, teachers)
     stem = osp.join(args.out_dir, 'accuracy_cifar10')
     line = protocol_line(args.seeds, args.per_class, args.epochs)
+    agreement = common.agreement_table(results, [m.name for m in methods])
+    if agreement:
+        table += ('\nAgreement with the teacher on the test split:\n\n' +
+                  agreement)
     with open(stem + '.md', 'w') as f:
         f.write(line + '\n\n' + table)
     with open(stem + '.csv', 'w') as f:

@@ -1,7 +1,8 @@
 """What the accuracy benchmarks share: training one config with
-``tools/train.py`` in a subprocess and reading its last top-1, teachers
-trained once and cached by their resolved config, the stamp that ties a
-student run to its teacher, and formatting."""
+``tools/train.py`` in a subprocess and reading its last top-1 (and, for a
+distilled student, its agreement with the teacher), teachers trained once
+and cached by their resolved config, the stamp that ties a student run to
+its teacher, and formatting."""
 import glob
 import hashlib
 import json
@@ -46,17 +47,47 @@ def last_top1(work_dir):
     return top1
 
 
-def train(config, work_dir, options, threads):
+def last_agreement(work_dir):
+    """``dict(agreement, kl)`` of the last validation of the newest run in
+    ``work_dir`` that logged the teacher agreement, else ``{}``."""
+    logs = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    found = {}
+    for line in open(logs[-1]) if logs else []:
+        record = json.loads(line)
+        if 'teacher_agreement/top1' in record:
+            found = dict(agreement=record['teacher_agreement/top1'],
+                         kl=record['teacher_agreement/kl'])
+    return found
+
+
+def agreement_config(config, work_dir):
+    """Write ``<work_dir>/with_teacher_agreement.py``: ``configs/<config>``
+    with ``TeacherAgreement`` next to ``Accuracy`` in its evaluators (one
+    teacher forward per validation batch); return its path."""
+    path = osp.join(work_dir, 'with_teacher_agreement.py')
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{osp.join(CONFIGS, config)!r}]\n'
+                "val_evaluator = [dict(type='Accuracy', topk=(1, )),\n"
+                "                 dict(type='mmkd_contrast.TeacherAgreement')]"
+                '\ntest_evaluator = val_evaluator\n')
+    return path
+
+
+def train(config, work_dir, options, threads, agreement=False):
     """Run ``tools/train.py`` on ``configs/<config>``; return
     ``(top-1, wall seconds, CPU seconds)``. The run's output goes to
-    ``train.log`` in ``work_dir``."""
+    ``train.log`` in ``work_dir``. With ``agreement`` (a distiller config)
+    the validation also logs the student's agreement with its teacher
+    (:func:`last_agreement` reads it)."""
     if osp.isdir(work_dir):
         shutil.rmtree(work_dir)
     os.makedirs(work_dir)
+    config_file = agreement_config(config, work_dir) if agreement \
+        else osp.join(CONFIGS, config)
     cmd = [
-        sys.executable, osp.join(ROOT, 'tools', 'train.py'),
-        osp.join(CONFIGS, config), '--work-dir', work_dir, '--cfg-options',
-        *options
+        sys.executable, osp.join(ROOT, 'tools', 'train.py'), config_file,
+        '--work-dir', work_dir, '--cfg-options', *options
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
@@ -130,6 +161,33 @@ def ensure_teacher(teacher, teacher_dir, threads, seed=TEACHER_SEED,
     print(f'    teacher {teacher.label}: top-1 {top1:.2f} ({seconds:.0f} s, '
           f'CPU {cpu_seconds:.0f} s)', flush=True)
     return checkpoint, top1
+
+
+def agreement_table(results, methods):
+    """Mean teacher agreement and KL of each row that logged them.
+
+    Args:
+        results (list[dict]): Run records; those with ``agreement`` count.
+        methods (list[str]): Row names in table order.
+
+    Returns:
+        str: A Markdown table (empty string when no run logged them).
+    """
+    by_method = {}
+    for run in results:
+        if run.get('agreement') is not None:
+            by_method.setdefault(run['method'], []).append(run)
+    if not by_method:
+        return ''
+    lines = ['| method | top-1 agreement with the teacher (%), mean | '
+             'KL(teacher ‖ student), mean | runs |', '|---|---|---|---|']
+    for name in methods:
+        runs = by_method.get(name)
+        if runs:
+            lines.append('| {} | {:.2f} | {:.4f} | {} |'.format(
+                name, sum(r['agreement'] for r in runs) / len(runs),
+                sum(r['kl'] for r in runs) / len(runs), len(runs)))
+    return '\n'.join(lines) + '\n'
 
 
 def format_mean_std(mean, std):

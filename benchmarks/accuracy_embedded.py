@@ -52,8 +52,9 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import accuracy_common as common  # noqa: E402
 from accuracy_common import (CONFIGS, TEACHER_SEED,  # noqa: E402,F401
-                             config_digest, ensure_teacher, format_mean_std,
-                             last_top1, slug, teacher_stamp, train)
+                             agreement_table, config_digest, ensure_teacher,
+                             format_mean_std, last_agreement, last_top1,
+                             slug, teacher_stamp, train)
 
 SUBSET_PER_CLASS = 50
 EPOCHS = 40
@@ -289,14 +290,16 @@ def run_one(method, seed, teacher_ckpt, out_dir, threads, reuse):
     try:
         top1, seconds, cpu_seconds = train(
             method.config, work_dir,
-            protocol_options(method, seed, teacher_ckpt), threads)
+            protocol_options(method, seed, teacher_ckpt), threads,
+            agreement=method.teacher is not None)
     except RuntimeError as err:
         print(f'!! {method.name} seed {seed} FAILED (log: '
               f'{osp.join(work_dir, "train.log")}):\n{str(err)[-800:]}',
               flush=True)
         return dict(method=method.name, seed=seed, top1=None)
     record = dict(method=method.name, seed=seed, top1=top1, seconds=seconds,
-                  cpu_seconds=cpu_seconds, teacher=stamp)
+                  cpu_seconds=cpu_seconds, teacher=stamp,
+                  **last_agreement(work_dir))
     with open(record_file, 'w') as f:
         json.dump(record, f)
     print(f'    {method.name} seed {seed}: top-1 {top1:.2f} '
@@ -348,8 +351,11 @@ def main(argv=None):
     table = markdown_table(rows, teachers)
     os.makedirs(args.out_dir, exist_ok=True)
     stem = osp.join(args.out_dir, 'accuracy_embedded')
+    agreement = agreement_table(results, [m.name for m in methods])
     with open(stem + '.md', 'w') as f:
-        f.write(protocol_line(args.seeds) + '\n\n' + table)
+        f.write(protocol_line(args.seeds) + '\n\n' + table +
+                (f'\nAgreement with the teacher on the test split:\n\n'
+                 f'{agreement}' if agreement else ''))
     with open(stem + '.csv', 'w') as f:
         f.write(csv_text(rows, teachers))
     with open(stem + '_runs.json', 'w') as f:
@@ -364,6 +370,8 @@ def main(argv=None):
     total = time.time() - start
     print()
     print(table)
+    if agreement:
+        print(agreement)
     for method in missing:
         print(f'{method.name}: not run (config {method.config} missing)')
     for run in failed:

@@ -74,6 +74,6 @@ register_mmengine_safe_globals()
 # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD says.
 register_weights_only_loaders()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__', 'register_mmengine_safe_globals']

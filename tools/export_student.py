@@ -111,6 +111,7 @@ def test_settings(cfg):
     dataloader (the validation one when there is no test one), evaluator,
     ``test_cfg``, the logging and visualization hooks and the visualizer,
     with this project's types scoped ``mmkd_contrast.X``."""
+    from mmkd_contrast.evaluation import without_teacher_metrics
     from mmkd_contrast.type_names import scope_plugin_types
     out = {}
     fallbacks = dict(test_dataloader='val_dataloader',
@@ -121,6 +122,9 @@ def test_settings(cfg):
             value = cfg.get(fallbacks[key], None)
         if value is not None:
             out[key] = copy.deepcopy(value)
+    if 'test_evaluator' in out:
+        # The exported student has no teacher to agree with.
+        out['test_evaluator'] = without_teacher_metrics(out['test_evaluator'])
     out.setdefault('test_cfg', dict())
     hooks = cfg.get('default_hooks', None) or {}
     kept = {k: copy.deepcopy(v) for k, v in hooks.items() if k in TEST_HOOKS}

@@ -18,12 +18,16 @@ default_hooks = dict(
 # (read on the host after the step, no extra sync), naming the term and the
 # iteration, before a checkpoint of the poisoned weights is written.
 # TeacherWeightsHook stops a distiller whose teacher got no trained weights
-# before the first iteration (models that are not distillers pass). Scoped,
-# so they resolve whatever the default scope (mmpretrain configs import us).
+# before the first iteration (models that are not distillers pass).
+# TeacherLogitsHook lets a distiller's evaluation run the teacher (once per
+# batch) only while an evaluator holds mmkd_contrast.TeacherAgreement; it
+# does nothing otherwise. Scoped, so they resolve whatever the default scope
+# (mmpretrain configs import us).
 custom_hooks = [
     dict(type='mmkd_contrast.RandomStateHook'),
     dict(type='mmkd_contrast.FiniteLossHook'),
     dict(type='mmkd_contrast.TeacherWeightsHook'),
+    dict(type='mmkd_contrast.TeacherLogitsHook'),
 ]
 
 env_cfg = dict(

@@ -177,6 +177,13 @@ def test_end_to_end_on_tiny_jpegs(tmp_path, capsys):
     # the student saw 2 images per class: 20 samples, 1 epoch
     log = (out / 'kd' / 'seed0' / 'train.log').read_text()
     assert 'num_per_class=2' in log
+    # the KD row (it has a teacher) also reports the teacher agreement
+    with open(out / 'accuracy_cifar10_runs.json') as f:
+        runs = {r['method']: r for r in json.load(f)}
+    assert 0 <= runs['KD']['agreement'] <= 100 and runs['KD']['kl'] >= 0
+    assert 'agreement' not in runs['student alone']
+    assert 'with_teacher_agreement.py' in log
+    assert '| KD | ' in text.split('Agreement with the teacher')[1]
 
     # started again: the teacher and both runs are reused, nothing trains
     assert acc.main(argv) == 0

@@ -163,3 +163,27 @@ def test_teacher_stamp_names_the_checkpoint_and_its_time(tmp_path):
     stamp = acc.teacher_stamp(str(ckpt))
     assert stamp.startswith(f'{ckpt}@')
     assert stamp.split('@')[1].isdigit()
+
+
+def test_agreement_table_lists_the_rows_that_logged_it():
+    runs = [dict(method='KD', seed=0, top1=93.0, agreement=90.0, kl=0.5),
+            dict(method='KD', seed=1, top1=94.0, agreement=94.0, kl=0.3),
+            dict(method='student alone', seed=0, top1=92.0)]
+    table = acc.agreement_table(runs, ['student alone', 'KD'])
+    lines = table.strip().split('\n')
+    assert len(lines) == 3
+    assert lines[2] == '| KD | 92.00 | 0.4000 | 2 |'
+    assert acc.agreement_table(runs[2:], ['student alone']) == ''
+
+
+def test_last_agreement_reads_the_last_validation(tmp_path):
+    run = tmp_path / '20260101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    (run / 'scalars.json').write_text(
+        '{"lr": 0.1, "loss": 1.0, "step": 1}\n'
+        '{"accuracy/top1": 50.0, "teacher_agreement/top1": 60.0, '
+        '"teacher_agreement/kl": 0.7, "step": 1}\n'
+        '{"accuracy/top1": 55.0, "teacher_agreement/top1": 65.0, '
+        '"teacher_agreement/kl": 0.6, "step": 2}\n')
+    assert acc.last_agreement(str(tmp_path)) == dict(agreement=65.0, kl=0.6)
+    assert acc.last_agreement(str(tmp_path / 'none')) == {}

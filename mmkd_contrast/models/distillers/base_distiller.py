@@ -11,6 +11,7 @@ from mmengine.model import BaseModel
 from ..recorders import TapRecorder, freeze
 from ..utils import build_in_scope, package_scope, shape_of
 from .data_fields import read_data_field
+from .teacher_predictions import add_teacher_logits
 from .teacher_weights import (RandomTeacherError, load_pretrained_inits,
                               load_strictly, random_teacher_message)
 
@@ -60,6 +61,11 @@ class BaseDistiller(BaseModel):
     #: Tap name to a sentence added to the error when its path does not
     #: exist; a subclass that needs a particular tap says where it points.
     TAP_HINTS: Dict[str, str] = {}
+
+    #: In ``predict`` mode also run the teacher and add its logits to each
+    #: prediction (``teacher_logits``). Off except while an evaluator's
+    #: metric needs them (set by ``TeacherLogitsHook``).
+    predict_teacher_logits = False
 
     def __init__(self,
                  student,
@@ -213,6 +219,10 @@ class BaseDistiller(BaseModel):
                 # The graph keeps what the losses need; drop the rest.
                 self.student_taps.clear()
                 self.teacher_taps.clear()
+        if mode == 'predict' and self.predict_teacher_logits:
+            return add_teacher_logits(
+                self.teacher, inputs, data_samples,
+                self.student(inputs, data_samples, mode=mode))
         if mode in ('predict', 'tensor'):
             return self.student(inputs, data_samples, mode=mode)
         raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '

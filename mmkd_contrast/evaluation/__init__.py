@@ -1,0 +1,4 @@
+"""Evaluation metrics of mmkd_contrast."""
+from .metrics import TeacherAgreement, without_teacher_metrics
+
+__all__ = ['TeacherAgreement', 'without_teacher_metrics']
