@@ -50,6 +50,16 @@ def parse_args():
         'distiller whose teacher got no weights (teacher_ckpt, a Pretrained '
         'init_cfg, or a checkpoint resumed from) stops before training')
     parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help="keep a distiller's 4-D weights and inputs in the channels-last "
+        'memory format (sets model.channels_last=True)')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='compile the training step with torch.compile (sets '
+        "mmengine's compile=True); the first steps compile and are slow")
+    parser.add_argument(
         '--debug-checks',
         action='store_true',
         help='run the checks that read tensor values (label ranges, '
@@ -132,6 +142,15 @@ def merge_args(cfg, args):
             raise SystemExit('--random-teacher: the model of this config is '
                              'not a distiller (model.teacher is missing)')
         cfg.model.allow_random_teacher = True
+    if args.channels_last:
+        if 'teacher' not in cfg.model:
+            raise SystemExit(
+                '--channels-last is an option of the distillers '
+                f"(model.channels_last); this config's model is "
+                f'{cfg.model.get("type")!r}, not a distiller')
+        cfg.model.channels_last = True
+    if args.compile:
+        cfg.compile = True
     if args.debug_checks:
         # Also seen by the processes a launcher starts from this one.
         os.environ[DEBUG_CHECKS_ENV] = '1'

@@ -8,11 +8,18 @@ debug switch is on: ``MMKD_CONTRAST_DEBUG_CHECKS=1`` in the environment,
 ``tools/train.py --debug-checks``, or :func:`set_debug_checks`. Checks of
 shapes and types read no value and always run.
 
+Inside a step compiled with ``torch.compile`` (mmengine's ``compile``
+option, ``tools/train.py --compile``) the value checks do not run at all: a
+branch on a tensor's value would split the compiled graph at every check.
+Run a step without ``--compile`` to have them.
+
 Non-finite losses are caught without a sync by
 :class:`~mmkd_contrast.engine.hooks.FiniteLossHook`, which reads the values
 mmengine has already brought to the host after the step.
 """
 import os
+
+import torch
 
 #: Environment variable that turns the per-step value checks on.
 DEBUG_CHECKS_ENV = 'MMKD_CONTRAST_DEBUG_CHECKS'
@@ -48,7 +55,8 @@ def should_check_values(module, key='values'):
     """Whether ``module`` should run its value checks on this call.
 
     True on the first call for each ``(module, key)``, and on every call
-    when the debug switch is on; False otherwise.
+    when the debug switch is on; False otherwise, and always False while
+    ``torch.compile`` traces the call.
 
     Args:
         module (object): The object whose checks these are (usually the
@@ -58,6 +66,9 @@ def should_check_values(module, key='values'):
     Returns:
         bool: Run the checks now.
     """
+    if torch.compiler.is_compiling():
+        # A Python branch on a value would break the compiled graph.
+        return False
     if debug_checks_enabled():
         return True
     done = module.__dict__.setdefault('_value_checks_done', set())

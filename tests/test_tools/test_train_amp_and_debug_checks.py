@@ -61,3 +61,17 @@ def test_debug_checks_flag_turns_the_switch_on(monkeypatch):
     monkeypatch.setattr('sys.argv', ['train.py', KD, '--debug-checks'])
     tool.merge_args(Config.fromfile(KD), tool.parse_args())
     assert debug_checks_enabled()
+
+
+def test_channels_last_and_compile_flags(monkeypatch):
+    tool = load_train_tool()
+    monkeypatch.setattr('sys.argv',
+                        ['train.py', KD, '--channels-last', '--compile'])
+    cfg = Config.fromfile(KD)
+    assert not cfg.get('compile') and 'channels_last' not in cfg.model
+    tool.merge_args(cfg, tool.parse_args())
+    assert cfg.compile is True and cfg.model.channels_last is True
+    teacher = osp.join(QUICKSTART, 'teacher_resnet18-w16_1xb64_mnist5k.py')
+    monkeypatch.setattr('sys.argv', ['train.py', teacher, '--channels-last'])
+    with pytest.raises(SystemExit, match='not a distiller'):
+        tool.merge_args(Config.fromfile(teacher), tool.parse_args())

@@ -135,14 +135,21 @@ class MultiScaleDecoupler(nn.Module):
         height, width = x.shape[-2:]
         batch, channels = x.shape[:2]
         key = (height, width, x.dtype, x.device)
-        if key not in self._matrices:
-            self._matrices[key] = pooling_matrix(height, width, self.scales,
-                                                 x.dtype, x.device)
+        if torch.compiler.is_compiling():
+            # A constant of the compiled graph; filling the cache would
+            # change a guarded dict and recompile at the next step.
+            matrix = pooling_matrix(height, width, self.scales, x.dtype,
+                                    x.device)
+        else:
+            if key not in self._matrices:
+                self._matrices[key] = pooling_matrix(
+                    height, width, self.scales, x.dtype, x.device)
+            matrix = self._matrices[key]
         # Pixels as rows: (H*W, B*C), a transposed view (no copy).
         pixels = x.flatten(2).permute(2, 0, 1).reshape(height * width, -1)
         # In the input's dtype, as adaptive pooling would be, even under AMP.
         with torch.autocast(device_type=x.device.type, enabled=False):
-            pooled = torch.mm(self._matrices[key], pixels)  # (R, B*C)
+            pooled = torch.mm(matrix, pixels)  # (R, B*C)
         # Normalised in the (R, B, C) layout, which the per-region products
         # over images use as is (contiguous matrices per region); returned
         # as a (B, R, C) view.

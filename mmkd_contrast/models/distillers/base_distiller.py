@@ -51,6 +51,11 @@ class BaseDistiller(BaseModel):
             Otherwise it builds in the student's scope (an unscoped
             ``SegDataPreProcessor`` next to an ``mmseg.`` student).
         init_cfg (dict, optional): Initialization config.
+        channels_last (bool): Keep the student's, the teacher's and the
+            connectors' 4-D weights and the 4-D inputs in the channels-last
+            memory format (``tools/train.py --channels-last``). The values
+            are unchanged; only the layout in memory differs. Defaults to
+            False.
     """
 
     #: Tap name to a sentence added to the error when its path does not
@@ -70,7 +75,11 @@ class BaseDistiller(BaseModel):
                  teacher_taps: Optional[dict] = None,
                  data_preprocessor=None,
                  init_cfg=None,
-                 allow_random_teacher: bool = False):
+                 allow_random_teacher: bool = False,
+                 channels_last: bool = False):
+        if not isinstance(channels_last, bool):
+            raise TypeError('model.channels_last must be True or False, got '
+                            f'{channels_last!r}')
         if isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor)
             data_preprocessor.setdefault('type',
@@ -120,6 +129,24 @@ class BaseDistiller(BaseModel):
                                         'student', self.TAP_HINTS)
         self.teacher_taps = TapRecorder(self.teacher, teacher_taps,
                                         'teacher', self.TAP_HINTS)
+        self.channels_last = channels_last
+        self.apply_memory_format()
+
+    def init_weights(self):
+        """Initialise in NCHW, then restore channels_last: a random
+        initialiser fills a tensor in memory order, so the same seed would
+        give other weights in the channels-last layout."""
+        if self.channels_last:
+            self.to(memory_format=torch.contiguous_format)
+        super().init_weights()
+        self.apply_memory_format()
+
+    def apply_memory_format(self):
+        """Put every 4-D weight in the channels-last format when
+        ``channels_last`` is set; a subclass calls it again once it has
+        built its connectors."""
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     @staticmethod
     def _build_model(cfg, role):
@@ -182,6 +209,9 @@ class BaseDistiller(BaseModel):
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         """``loss``: :meth:`loss`; ``predict``/``tensor``: the student."""
+        if self.channels_last and isinstance(
+                inputs, torch.Tensor) and inputs.dim() == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         if mode == 'loss':
             try:
                 return self.loss(inputs, data_samples)

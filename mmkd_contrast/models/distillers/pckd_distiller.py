@@ -106,6 +106,7 @@ class PCKDDistiller(BaseDistiller):
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
         allow_random_teacher (bool): See :class:`BaseDistiller`.
+        channels_last (bool): See :class:`BaseDistiller`.
 
     Raises:
         KeyError: A required tap, connector or loss key is missing, or an
@@ -128,7 +129,8 @@ class PCKDDistiller(BaseDistiller):
                  preview=None,
                  data_preprocessor=None,
                  init_cfg=None,
-                 allow_random_teacher: bool = False):
+                 allow_random_teacher: bool = False,
+                 channels_last=False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         check_hyperparams(dict(preview=preview), 'model')
@@ -144,7 +146,8 @@ class PCKDDistiller(BaseDistiller):
             teacher_taps=defaults if teacher_taps is None else teacher_taps,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
-            allow_random_teacher=allow_random_teacher)
+            allow_random_teacher=allow_random_teacher,
+            channels_last=channels_last)
         self.num_classes, d_s, d_t = pckd_setup.check_taps(
             self.student_taps, self.teacher_taps)
         loss_head = getattr(getattr(self.student, 'head', None),
@@ -168,6 +171,9 @@ class PCKDDistiller(BaseDistiller):
             preview, torch.nn.Module) else build_entry(preview,
                                                        'model.preview')
         self._warned_no_epoch = False
+        self.apply_memory_format()  # the connectors too
+        # This epoch's preview threshold, written on the host each step.
+        self.register_buffer('_threshold', torch.zeros(()), persistent=False)
         self._log_terms(not_applicable, d_s, d_t)
 
     def _log_terms(self, not_applicable, d_s, d_t):
@@ -228,6 +234,22 @@ class PCKDDistiller(BaseDistiller):
             return 1
         return int(epoch) + 1
 
+    @torch.compiler.disable
+    def preview_threshold(self):
+        """This epoch's preview threshold ``t_e``, as a 0-d tensor.
+
+        It runs outside ``torch.compile`` (the one graph break of a
+        compiled PCKD step): the epoch is read on the host from the
+        ``MessageHub`` and written into a buffer (no sync on a GPU), so a
+        new epoch changes a tensor's value, not a constant of the compiled
+        graph, which would be recompiled every epoch.
+
+        Returns:
+            Tensor: The buffer holding ``t_e`` of :meth:`current_epoch`.
+        """
+        self._threshold.fill_(self.preview.threshold(self.current_epoch()))
+        return self._threshold
+
     def _student_ce(self, logits, labels):
         ce = self.student.head.loss_module(
             logits, labels, reduction_override='none')
@@ -269,6 +291,7 @@ class PCKDDistiller(BaseDistiller):
             dict: ``student.loss``, ``distill.loss_<term>`` for the active
             terms, and ``distill.preview_weight`` (logged only).
         """
+        threshold = self.preview_threshold()
         num_views, num_images = check_multi_view_batch(inputs,
                                                        data_samples)
         labels = self._labels(data_samples)
@@ -285,7 +308,7 @@ class PCKDDistiller(BaseDistiller):
         # L_CE on the unrotated views, and the preview weights from it.
         ce = self._student_ce(logits_s[unrotated], labels[unrotated])
         losses = {'student.loss': ce.mean()}
-        weight = self.preview(ce, self.current_epoch())
+        weight = self.preview.weights(ce, threshold)
         losses['distill.preview_weight'] = weight.mean()
 
         if 'kd' in self.distill_losses:

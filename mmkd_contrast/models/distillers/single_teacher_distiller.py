@@ -60,6 +60,7 @@ class SingleTeacherDistiller(BaseDistiller):
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
         allow_random_teacher (bool): See :class:`BaseDistiller`.
+        channels_last (bool): See :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -73,7 +74,8 @@ class SingleTeacherDistiller(BaseDistiller):
                  loss_inputs: Optional[dict] = None,
                  data_preprocessor=None,
                  init_cfg=None,
-                 allow_random_teacher: bool = False):
+                 allow_random_teacher: bool = False,
+                 channels_last=False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         super().__init__(
@@ -84,7 +86,8 @@ class SingleTeacherDistiller(BaseDistiller):
             teacher_taps=teacher_taps,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
-            allow_random_teacher=allow_random_teacher)
+            allow_random_teacher=allow_random_teacher,
+            channels_last=channels_last)
         self.connectors = nn.ModuleDict({
             name: cfg if isinstance(cfg, nn.Module) else build_entry(
                 cfg, f'model.connectors.{name}')
@@ -96,6 +99,7 @@ class SingleTeacherDistiller(BaseDistiller):
             for name, cfg in (distill_losses or {}).items()
         })
         self.loss_inputs = self._check_loss_inputs(loss_inputs or {})
+        self.apply_memory_format()  # the connectors too
         # Where each argument comes from, for error messages: formatted
         # once here rather than at every step.
         self._input_texts = {

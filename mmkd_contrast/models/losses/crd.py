@@ -251,7 +251,12 @@ class CRDLoss(nn.Module):
                 self.temperature)
             logits_t = self.bank.scores(t_emb.float(), cand_idx, 's') / (
                 self.temperature)
-            if not self._z_estimated():
+            if torch.compiler.is_compiling():
+                # No host read in a compiled graph: estimate at every step,
+                # kept only where Z is not estimated yet.
+                self._estimate_z(logits_s.detach(), logits_t.detach(),
+                                 keep_known=True)
+            elif not self._z_estimated():
                 self._estimate_z(logits_s.detach(), logits_t.detach())
             loss = (self._nce(logits_s, self.z_s) +
                     self._nce(logits_t, self.z_t))
@@ -345,9 +350,12 @@ class CRDLoss(nn.Module):
         return neg_idx
 
     @torch.no_grad()
-    def _estimate_z(self, logits_s, logits_t):
+    def _estimate_z(self, logits_s, logits_t, keep_known=False):
         """Set ``Z = mean(exp(logits)) * N`` per direction, the mean taken
-        over the scores of every rank."""
+        over the scores of every rank.
+
+        With ``keep_known`` (a compiled step) an estimated ``Z`` is kept
+        and nothing is read on the host."""
         stats = torch.stack([
             logits_s.double().exp().sum(),
             logits_t.double().exp().sum(),
@@ -360,8 +368,13 @@ class CRDLoss(nn.Module):
         # A batch of non-finite scores leaves Z unestimated (the next batch
         # estimates it) rather than poisoning every later step.
         usable = torch.isfinite(estimate) & (estimate > 0)
+        if keep_known:
+            usable = usable & (torch.stack([self.z_s, self.z_t]) <= 0)
         self.z_s.copy_(torch.where(usable[0], estimate[0], self.z_s))
         self.z_t.copy_(torch.where(usable[1], estimate[1], self.z_t))
+        if keep_known:
+            self._z_known = None  # read again if a later step runs eager
+            return
         # Read once, at the first step (a sync with a GPU); a batch that
         # gave no usable estimate makes the next one estimate again.
         self._z_known = bool(usable.all())

@@ -103,10 +103,24 @@ class PreviewWeighting(nn.Module):
             Tensor: Detached weights ``v`` of shape ``(B,)``, in ``(0, 1]``.
                 A batch whose CE is 0 everywhere gets weight 1 everywhere.
         """
+        return self.weights(ce, self.threshold(epoch))
+
+    def weights(self, ce, threshold):
+        """The preview weights for a given threshold.
+
+        Args:
+            ce (Tensor): Per-sample cross-entropy ``(B,)`` (non-negative);
+                detached here.
+            threshold (float | Tensor): ``t_e`` of :meth:`threshold`; a 0-d
+                tensor keeps a compiled step free of a per-epoch constant.
+
+        Returns:
+            Tensor: Detached weights ``v`` of shape ``(B,)``, as
+            :meth:`forward`'s.
+        """
         if ce.dim() != 1 or ce.shape[0] == 0:
             raise ValueError('PreviewWeighting expects a non-empty per-sample '
                              f'CE of shape (B,), got {tuple(ce.shape)}')
-        threshold = self.threshold(epoch)
         ce = ce.detach().float()
         # An all-zero CE gives gamma = 0 (weight 1) rather than 0 / 0.
         gamma = ce / ce.mean().clamp(min=torch.finfo(ce.dtype).tiny)

@@ -247,6 +247,10 @@ class CRDMemoryBank(nn.Module):
             return torch.gather(anchors @ memory.t(), 1, cand_idx)
         # The matmul keeps its right operand for the backward pass, and the
         # bank is updated in place before that: score a copy instead.
+        if torch.compiler.is_compiling():
+            # A compiled graph frees its own copy; no backward hook (a
+            # grad_fn cannot be traced).
+            return torch.gather(anchors @ memory.clone().t(), 1, cand_idx)
         copy = self._copies.copy_of(name, memory)
         all_scores = self._copies.release_after_backward(
             name, copy, anchors @ copy.t())

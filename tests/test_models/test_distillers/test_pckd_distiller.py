@@ -238,11 +238,16 @@ def test_preview_epoch_comes_from_message_hub(epoch_hub):
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 2, 3])
     with mock.patch.object(
-            model.preview, 'forward', wraps=model.preview.forward) as spy:
+            model.preview, 'threshold',
+            wraps=model.preview.threshold) as spy:
         for hub_epoch in (0, 59, 239):
             epoch_hub(epoch=hub_epoch)
             model(inputs, samples, mode='loss')
-            assert spy.call_args.args[1] == hub_epoch + 1
+            assert spy.call_args.args[0] == hub_epoch + 1
+            # The weights read the threshold from the buffer.
+            assert math.isclose(model._threshold.item(),
+                                model.preview.base**(hub_epoch + 1),
+                                rel_tol=1e-6)
     # With final_threshold, max_epochs comes from the hub too.
     model = build(
         preview=dict(type='PreviewWeighting', final_threshold=3.31))

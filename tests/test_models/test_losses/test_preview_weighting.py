@@ -78,3 +78,14 @@ def test_bad_ce_shape_and_registry():
     preview = MODELS.build(dict(type='PreviewWeighting', final_threshold=2.0,
                                 max_epochs=4))
     assert preview.threshold(4) == pytest.approx(2.0)
+
+
+def test_weights_from_a_tensor_threshold_equal_forward():
+    """A compiled PCKD step hands the threshold as a 0-d tensor."""
+    weighting = PreviewWeighting(base=1.2)
+    ce = torch.tensor([0.1, 0.5, 1.0, 2.0, 4.0])
+    for epoch in (1, 3, 8):
+        threshold = torch.tensor(weighting.threshold(epoch))
+        assert torch.equal(weighting.weights(ce, threshold),
+                           weighting(ce, epoch))
+    assert not torch.equal(weighting(ce, 1), weighting(ce, 8))

@@ -1,0 +1,64 @@
+"""benchmarks/speed_modes.py and gpu_check.py: the cases run, the table
+and target lines read made-up timings right, and the GPU check's code runs
+on a CPU in its smoke mode."""
+import math
+import os.path as osp
+import sys
+
+import torch
+
+BENCHMARKS = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'benchmarks')
+sys.path.insert(0, BENCHMARKS)
+
+import gpu_check  # noqa: E402
+import speed_modes  # noqa: E402
+
+
+def test_bare_loop_steps_and_plugin_case_runs():
+    bare = speed_modes.bare_kd_case(True, 4)()
+    bare()  # a full SGD step in channels_last
+    step = speed_modes.plugin_case('KD', 'channels_last', 4, 'eager')()
+    step()
+
+
+def test_pckd_batch_has_rotated_views():
+    data = speed_modes.synthetic_data(3, views=4)
+    assert data['inputs'][0].shape == (4, 3, 32, 32)
+    assert torch.equal(data['inputs'][0][1],
+                       torch.rot90(data['inputs'][0][0], 1, (1, 2)))
+    assert [s.sample_idx for s in data['data_samples']] == [0, 1, 2]
+
+
+def test_rows_and_targets_from_made_up_timings():
+    times = {
+        ('KD', 'eager'): [0.10, 0.20],
+        ('KD', 'channels_last'): [0.05, 0.10],
+        ('KD', 'compiled'): [0.08, 0.16],
+        ('KD', 'both'): [0.04, 0.08],
+        ('bare KD loop', 'eager'): [0.095, 0.19],
+        ('bare KD loop', 'channels_last'): [0.04, 0.08],
+    }
+    firsts = {('KD', 'compiled'): [20.0, 0.2, 0.1]}
+    rows = speed_modes.result_rows(times, firsts, {('KD', 'eager'): 300.})
+    by_mode = {(r['method'], r['mode']): r for r in rows}
+    assert math.isclose(by_mode[('KD', 'both')]['x_eager'], 0.4)
+    assert math.isclose(by_mode[('KD', 'compiled')]['compile_s'],
+                        20.0 - 0.12)
+    assert by_mode[('KD', 'eager')]['compile_s'] is None
+    assert '| KD | eager | 150.0 |' in speed_modes.markdown(rows)
+    lines = speed_modes.target_lines(times)
+    assert lines[0] == 'KD: best mode both = 2.50x eager (target >= 1.5: met)'
+    assert any(line.startswith('KD both / bare loop channels_last = 1.000')
+               and line.endswith('met)') for line in lines)
+    assert any('KD compiled / bare loop eager = 0.842' in line
+               for line in lines)
+
+
+def test_gpu_check_smoke_runs_on_the_cpu(capsys):
+    rows = gpu_check.main(['--smoke', '--modes', 'eager', 'compile'])
+    modes = [(r['method'], r['mode']) for r in rows]
+    assert modes == [('KD', 'eager'), ('KD', 'compile')]
+    assert all(r['images_per_s'] > 0 for r in rows)
+    out = capsys.readouterr().out
+    assert '| KD | compile |' in out and 'images/s' in out
