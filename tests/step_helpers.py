@@ -25,6 +25,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Method name to the config its step is built from.
 METHOD_CONFIGS = {
     'KD': 'configs/quickstart/kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
+    'DKD':
+    'configs/quickstart/dkd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
     'CRD':
     'configs/benchmarks/crd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
     'MSDCRD':

@@ -1,13 +1,15 @@
 """CRD: contrastive distillation (NCE) against memory banks of embeddings."""
 import math
+from typing import Dict, Optional
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import get_rank_and_world_size, should_check_values
 from ..memories import CRDMemoryBank
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, POSITIVE_INT,
+                                UNIT_INTERVAL, BaseDistillLoss, LossInput)
 
 
 def _softplus(x, threshold=20.):
@@ -36,7 +38,7 @@ def _from_bank(name, doc, settable=False):
 
 
 @MODELS.register_module()
-class CRDLoss(nn.Module):
+class CRDLoss(BaseDistillLoss):
     """Contrastive representation distillation loss (NCE against memory
     banks).
 
@@ -134,32 +136,48 @@ class CRDLoss(nn.Module):
     #: them under the loss's own prefix.
     _MOVED_TO_BANK = ('memory_s', 'memory_t', 'memory_labels')
 
+    INPUTS = dict(
+        s_emb=LossInput('(B, feat_dim)', 'student', 'through s_embed'),
+        t_emb=LossInput('(B, feat_dim)', 'teacher',
+                        'through t_embed; not detached'),
+        sample_idx=LossInput('(B,)', 'data', 'dataset indices'),
+        labels=LossInput('(B,)', 'data',
+                         "needed by neg_sampling='other_class'"),
+        neg_idx=LossInput('(B, num_negatives)', 'distiller',
+                          'explicit negatives (tests)'))
+    #: ``num_samples``, ``feat_dim`` and ``momentum`` are the bank's; they
+    #: are declared here so that a config is checked before anything is
+    #: built, and checked again by :class:`CRDMemoryBank` for direct use.
+    HYPER_PARAMS = dict(
+        num_samples=POSITIVE_INT,
+        feat_dim=POSITIVE_INT,
+        num_negatives=POSITIVE_INT,
+        temperature=POSITIVE,
+        momentum=UNIT_INTERVAL,
+        loss_weight=NON_NEGATIVE)
+
     def __init__(self,
-                 num_samples,
-                 feat_dim=128,
-                 num_negatives=16384,
-                 temperature=0.07,
-                 momentum=0.5,
-                 neg_sampling='random',
-                 loss_weight=1.0):
-        super().__init__()
-        # The bank checks its own settings (num_samples, feat_dim, momentum,
-        # neg_sampling); the loss checks the rest.
+                 num_samples: int,
+                 feat_dim: int = 128,
+                 num_negatives: int = 16384,
+                 temperature: float = 0.07,
+                 momentum: float = 0.5,
+                 neg_sampling: str = 'random',
+                 loss_weight: float = 1.0) -> None:
+        # The bank's settings are checked by the contract (named CRDLoss)
+        # and stored on the bank only (read back through properties).
+        super().__init__(
+            num_negatives=num_negatives,
+            temperature=temperature,
+            loss_weight=loss_weight)
+        self.check_hyper_params(
+            num_samples=num_samples, feat_dim=feat_dim, momentum=momentum)
         self.bank = CRDMemoryBank(num_samples, feat_dim, momentum,
                                   neg_sampling)
-        if not isinstance(num_negatives, int) or num_negatives < 1:
-            raise ValueError('CRDLoss: num_negatives must be a positive int, '
-                             f'got {num_negatives!r}')
         if num_negatives >= num_samples:
             raise ValueError(
                 f'CRDLoss: num_negatives ({num_negatives}) must be smaller '
                 f'than num_samples ({num_samples})')
-        if temperature <= 0:
-            raise ValueError(
-                f'CRDLoss: temperature must be positive, got {temperature}')
-        self.num_negatives = num_negatives
-        self.temperature = temperature
-        self.loss_weight = loss_weight
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
         # Whether z_s and z_t hold an estimate, known on the host so that a
@@ -176,7 +194,7 @@ class CRDLoss(nn.Module):
     neg_sampling = _from_bank(
         'neg_sampling', 'str: How negatives are drawn.', settable=True)
 
-    def required_inputs(self):
+    def required_inputs(self) -> Dict[str, str]:
         """Optional :meth:`forward` arguments this configuration needs.
 
         Read by :class:`SingleTeacherDistiller` when it is built, so that a
@@ -190,7 +208,7 @@ class CRDLoss(nn.Module):
                         "of other classes than the anchor's")
         return {}
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'num_negatives={self.num_negatives}, '
                 f'temperature={self.temperature}, '
                 f'loss_weight={self.loss_weight}')
@@ -205,7 +223,12 @@ class CRDLoss(nn.Module):
                 state_dict[new] = state_dict.pop(old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def forward(self, s_emb, t_emb, sample_idx, labels=None, neg_idx=None):
+    def forward(self,
+                s_emb: torch.Tensor,
+                t_emb: torch.Tensor,
+                sample_idx: torch.Tensor,
+                labels: Optional[torch.Tensor] = None,
+                neg_idx: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss, then (in training mode) update the banks.
 
         Args:

@@ -1,7 +1,8 @@
 """MSDCRD: contrastive distillation on multi-scale decoupled local
 features."""
+from typing import Sequence
+
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd_contrast.models.connectors.multi_scale_decoupler import (
@@ -9,11 +10,13 @@ from mmkd_contrast.models.connectors.multi_scale_decoupler import (
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import (get_rank_and_world_size,
                                  should_check_values)
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
+                                LossInput)
 from .infonce import batch_info_nce
 
 
 @MODELS.register_module()
-class MSDCRDLoss(nn.Module):
+class MSDCRDLoss(BaseDistillLoss):
     """Multi-scale decoupled contrastive representation distillation loss.
 
     `Contrastive Representation Distillation via Multi-Scale Feature
@@ -75,23 +78,30 @@ class MSDCRDLoss(nn.Module):
     #: many samples (checked before training by TrainDataCheckHook).
     min_samples_per_process = 2
 
+    INPUTS = dict(
+        s_feat=LossInput('(B, C, H_s, W_s)', 'student',
+                         'a ChannelAligner when the widths differ'),
+        t_feat=LossInput('(B, C, H_t, W_t)', 'teacher'))
+    HYPER_PARAMS = dict(
+        temperature=POSITIVE,
+        sample_weight=NON_NEGATIVE,
+        feature_weight=NON_NEGATIVE,
+        loss_weight=NON_NEGATIVE)
+
     def __init__(self,
-                 scales=(1, 2, 4),
-                 temperature=0.1,
-                 sample_weight=1.0,
-                 feature_weight=1.0,
-                 symmetric=False,
-                 loss_weight=1.0):
-        super().__init__()
-        if not temperature > 0:
-            raise ValueError(
-                f'MSDCRDLoss: temperature must be positive, got {temperature}')
+                 scales: Sequence[int] = (1, 2, 4),
+                 temperature: float = 0.1,
+                 sample_weight: float = 1.0,
+                 feature_weight: float = 1.0,
+                 symmetric: bool = False,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(
+            temperature=temperature,
+            sample_weight=sample_weight,
+            feature_weight=feature_weight,
+            loss_weight=loss_weight)
         self.scales = check_scales(scales, type(self).__name__)
-        self.temperature = temperature
-        self.sample_weight = sample_weight
-        self.feature_weight = feature_weight
         self.symmetric = symmetric
-        self.loss_weight = loss_weight
         # All scales are decoupled at once, smallest first, so that the
         # regions of the scales k > 1 form one tail slice. Every term is a
         # per-region weighted sum, so the order does not change the value.
@@ -163,7 +173,8 @@ class MSDCRDLoss(nn.Module):
                     f'MSDCRDLoss: {name} holds values so large that their '
                     'sum overflows float32')
 
-    def forward(self, s_feat, t_feat):
+    def forward(self, s_feat: torch.Tensor,
+                t_feat: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
