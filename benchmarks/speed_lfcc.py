@@ -58,7 +58,7 @@ def edit_config(method):
         elif method == 'LFCC dense filter':
             for chain in model_cfg.connectors.values():
                 for step in chain.connectors:
-                    if step.type == 'LearnableLowPassFilter':
+                    if step.type.split('.')[-1] == 'LearnableLowPassFilter':
                         step.per_channel = False
 
     return edit

@@ -5,14 +5,21 @@ checkpoint, with a matching mmpretrain config.
 
 writes ``OUT.pth`` (the student's ``state_dict`` and plain metadata; it
 loads with ``torch.load(..., weights_only=True)`` and needs no plugin) and
-``OUT.py`` (the student model config with the data preprocessor used during
-distillation, in the student's own scope: ``default_scope='mmpretrain'``,
-or ``'mmseg'`` / ``'mmdet'`` for a student whose type names that package).
-If the student uses only
-mmpretrain modules, plain mmpretrain rebuilds and loads it, e.g.
-``mmpretrain.get_model('OUT.py', pretrained='OUT.pth')``; a student built on
-this project's CIFAR backbones needs ``custom_imports`` of
-``mmkd_contrast`` to be *built*, but the checkpoint still loads without it.
+``OUT.py``: the student model config with the data preprocessor used during
+distillation, in the student's own scope (``default_scope='mmpretrain'``,
+or ``'mmseg'`` / ``'mmdet'`` for a student whose type names that package),
+and the distillation config's test dataloader, evaluator and ``test_cfg``
+(this project's types in them written ``mmkd_contrast.X``), so that
+mmpretrain's own test tool and inferencer run it as it is:
+
+    python tools/test.py OUT.py OUT.pth
+    ImageClassificationInferencer('OUT.py', pretrained='OUT.pth')
+
+If the student uses only mmpretrain modules, plain mmpretrain rebuilds and
+loads it (``mmpretrain.get_model('OUT.py', pretrained='OUT.pth')``); a
+config that names this project's types (CIFAR backbones, the embedded
+dataset) carries ``custom_imports`` of ``mmkd_contrast``, and the
+checkpoint still loads without it.
 """
 import argparse
 import copy
@@ -91,12 +98,44 @@ def student_state_dict(state_dict):
     return student
 
 
+# What the exported config carries besides the model, for testing and
+# inference: mmengine's test loop needs the first three, mmpretrain's
+# inferencer reads test_dataloader.dataset.pipeline, and its test tool's
+# --show / --show-dir need the visualization hook and a visualizer.
+TEST_KEYS = ('test_dataloader', 'test_evaluator', 'test_cfg', 'visualizer')
+TEST_HOOKS = ('timer', 'logger', 'visualization')
+
+
+def test_settings(cfg):
+    """The test settings of distillation config ``cfg`` for its student:
+    dataloader (the validation one when there is no test one), evaluator,
+    ``test_cfg``, the logging and visualization hooks and the visualizer,
+    with this project's types scoped ``mmkd_contrast.X``."""
+    from mmkd_contrast.type_names import scope_plugin_types
+    out = {}
+    fallbacks = dict(test_dataloader='val_dataloader',
+                     test_evaluator='val_evaluator')
+    for key in TEST_KEYS:
+        value = cfg.get(key, None)
+        if value is None and key in fallbacks:
+            value = cfg.get(fallbacks[key], None)
+        if value is not None:
+            out[key] = copy.deepcopy(value)
+    out.setdefault('test_cfg', dict())
+    hooks = cfg.get('default_hooks', None) or {}
+    kept = {k: copy.deepcopy(v) for k, v in hooks.items() if k in TEST_HOOKS}
+    if kept:
+        out['default_hooks'] = kept
+    out = Config(out).to_dict()
+    scope_plugin_types(out)
+    return out
+
+
 def student_config(cfg):
     """A plain config for the student of distiller config ``cfg``, in the
     student's own scope (:func:`student_scope`): the student model with the
-    data preprocessor used during distillation. Dataset settings are left
-    out: they may name this project's datasets, which plain mmpretrain
-    cannot build."""
+    data preprocessor used during distillation, and the test settings of
+    :func:`test_settings`."""
     model_cfg = cfg.model
     if 'student' not in model_cfg:
         raise KeyError(f'{cfg.filename}: model has no "student"; is it a '
@@ -114,7 +153,7 @@ def student_config(cfg):
         data_pre['type'] = 'ClsDataPreprocessor'
     scope = student_scope(student)
     student.pop('_scope_', None)
-    out = dict(model=student, default_scope=scope)
+    out = dict(model=student, default_scope=scope, **test_settings(cfg))
     if _needs_plugin(student):
         out['custom_imports'] = dict(
             imports=['mmkd_contrast'], allow_failed_imports=False)

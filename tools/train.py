@@ -8,7 +8,10 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 import mmkd_contrast  # noqa: F401  registers modules and safe globals
-from mmkd_contrast.engine import add_safety_hooks, find_resume_checkpoint
+from mmkd_contrast.engine import (add_safety_hooks, explain_missing_data,
+                                  find_resume_checkpoint,
+                                  teacher_from_checkpoint)
+from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
 
 
@@ -39,6 +42,13 @@ def parse_args():
         action='store_true',
         help='automatic mixed precision: fp16 with dynamic loss scaling on '
         'a GPU, bf16 autocast on a CPU')
+    parser.add_argument(
+        '--random-teacher',
+        action='store_true',
+        help='distil from a teacher without trained weights (smoke tests '
+        'only; sets model.allow_random_teacher=True). Without it a '
+        'distiller whose teacher got no weights (teacher_ckpt, a Pretrained '
+        'init_cfg, or a checkpoint resumed from) stops before training')
     parser.add_argument(
         '--debug-checks',
         action='store_true',
@@ -116,6 +126,12 @@ def merge_args(cfg, args):
 
     if args.amp:
         set_amp(cfg)
+    if args.random_teacher:
+        if not isinstance(cfg.get('model'), dict) or \
+                'teacher' not in cfg.model:
+            raise SystemExit('--random-teacher: the model of this config is '
+                             'not a distiller (model.teacher is missing)')
+        cfg.model.allow_random_teacher = True
     if args.debug_checks:
         # Also seen by the processes a launcher starts from this one.
         os.environ[DEBUG_CHECKS_ENV] = '1'
@@ -175,14 +191,23 @@ def main():
         # last_checkpoint and does not say when there is nothing to resume.
         cfg.load_from, resume_log = find_resume_checkpoint(cfg.work_dir)
         cfg.resume = cfg.load_from is not None
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        from mmkd_contrast.registry import RUNNERS
-        runner = RUNNERS.build(cfg)
-    for level, message in resume_log:
-        getattr(runner.logger, level)(message)
-    runner.train()
+    if cfg.get('load_from'):
+        # A distillation checkpoint carries its teacher: resuming from it
+        # must not need the teacher's original file.
+        teacher_from_checkpoint(cfg, cfg.load_from)
+    # A misspelled type anywhere (model, dataset, hook) names the closest
+    # registered ones instead of mmengine's bare KeyError; a dataset
+    # without its data names the folder it expected.
+    with suggest_type_names(), explain_missing_data(
+            cfg, ('train_dataloader', 'val_dataloader')):
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            from mmkd_contrast.registry import RUNNERS
+            runner = RUNNERS.build(cfg)
+        for level, message in resume_log:
+            getattr(runner.logger, level)(message)
+        runner.train()
 
 
 if __name__ == '__main__':

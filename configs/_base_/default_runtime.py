@@ -16,11 +16,14 @@ default_hooks = dict(
 # checkpoint and restores them on --resume, so a resumed run continues
 # exactly. FiniteLossHook stops training at the first non-finite logged loss
 # (read on the host after the step, no extra sync), naming the term and the
-# iteration, before a checkpoint of the poisoned weights is written. Scoped,
+# iteration, before a checkpoint of the poisoned weights is written.
+# TeacherWeightsHook stops a distiller whose teacher got no trained weights
+# before the first iteration (models that are not distillers pass). Scoped,
 # so they resolve whatever the default scope (mmpretrain configs import us).
 custom_hooks = [
     dict(type='mmkd_contrast.RandomStateHook'),
     dict(type='mmkd_contrast.FiniteLossHook'),
+    dict(type='mmkd_contrast.TeacherWeightsHook'),
 ]
 
 env_cfg = dict(

@@ -6,7 +6,7 @@ _base_ = ['./crd_resnet20_resnet8_1xb64_cifar10-jpeg-500pc.py']
 model = dict(
     student_taps=dict(logits='head.fc'),
     teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
+    distill_losses=dict(kd=dict(type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0)),
     loss_inputs=dict(
         kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

@@ -29,35 +29,35 @@ model = dict(
         logits='head.fc', stage3='backbone.layer2', stage4='backbone.layer3'),
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=96,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=96,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=96,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=96,
                      out_channels=64, grid=2),
             ]),
         t_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=32,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=32,
                      out_channels=64, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=96,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=96,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=96,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=96,
                      out_channels=64, grid=2),
             ]),
         t_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=64,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=64,
                      out_channels=64, grid=2),
             ]),
     ),

@@ -8,7 +8,7 @@ _base_ = ['./crd_resnet32x4_resnet8x4_1xb64_cifar100.py']
 model = dict(
     student_taps=dict(logits='head.fc'),
     teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
+    distill_losses=dict(kd=dict(type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0)),
     loss_inputs=dict(
         kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

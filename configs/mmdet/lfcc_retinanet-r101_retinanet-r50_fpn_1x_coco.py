@@ -20,18 +20,18 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001))
 
 student_chain = dict(
-    type='ConnectorSequence',
+    type='mmkd_contrast.ConnectorSequence',
     connectors=[
-        dict(type='LearnableLowPassFilter', in_channels=256,
+        dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=256,
              kernel_sizes=(2, 4), per_channel=True),
-        dict(type='CompactProjector', in_channels=256, out_channels=256,
+        dict(type='mmkd_contrast.CompactProjector', in_channels=256, out_channels=256,
              grid=2),
     ])
 teacher_chain = dict(
-    type='ConnectorSequence',
+    type='mmkd_contrast.ConnectorSequence',
     connectors=[
-        dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-        dict(type='CompactProjector', in_channels=256, out_channels=256,
+        dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+        dict(type='mmkd_contrast.CompactProjector', in_channels=256, out_channels=256,
              grid=2),
     ])
 
@@ -41,10 +41,10 @@ model = dict(
         t_p4=teacher_chain, t_p5=teacher_chain),
     distill_losses=dict(
         lfcc_p4=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
         lfcc_p5=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
     ),
     loss_inputs=dict(

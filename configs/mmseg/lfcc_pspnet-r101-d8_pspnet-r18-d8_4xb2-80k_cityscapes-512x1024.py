@@ -20,42 +20,42 @@ _base_ = [
 model = dict(
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=256,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=256,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=256,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=256,
                      out_channels=256, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=512,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=512,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=512,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
         t_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=1024,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=1024,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=2048,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=2048,
                      out_channels=256, grid=2),
             ]),
     ),
     distill_losses=dict(
         lfcc_stage3=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
         lfcc_stage4=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
     ),
     loss_inputs=dict(

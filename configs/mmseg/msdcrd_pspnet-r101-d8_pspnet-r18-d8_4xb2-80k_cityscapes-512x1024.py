@@ -18,10 +18,10 @@ _base_ = [
 model = dict(
     connectors=dict(
         s_align=dict(
-            type='ChannelAligner', in_channels=512, out_channels=2048)),
+            type='mmkd_contrast.ChannelAligner', in_channels=512, out_channels=2048)),
     distill_losses=dict(
         msdcrd=dict(
-            type='MSDCRDLoss',
+            type='mmkd_contrast.MSDCRDLoss',
             scales=(1, 2, 4),
             temperature=0.1,
             sample_weight=1.0,

@@ -18,7 +18,7 @@ model = dict(
     teacher_ckpt='work_dirs/resnet32x4_1xb64_cifar100/epoch_240.pth',
     connectors=dict(
         s_align=dict(
-            type='ChannelAligner', in_channels=1024, out_channels=256)),
+            type='mmkd_contrast.ChannelAligner', in_channels=1024, out_channels=256)),
     loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
 )
 

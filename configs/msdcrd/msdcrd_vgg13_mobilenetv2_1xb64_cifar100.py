@@ -19,7 +19,7 @@ model = dict(
     teacher_ckpt='work_dirs/vgg13_1xb64_cifar100/epoch_240.pth',
     connectors=dict(
         s_align=dict(
-            type='ChannelAligner', in_channels=1280, out_channels=512)),
+            type='mmkd_contrast.ChannelAligner', in_channels=1280, out_channels=512)),
     loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
     distill_losses=dict(msdcrd=dict(scales=(1, 2))),
 )

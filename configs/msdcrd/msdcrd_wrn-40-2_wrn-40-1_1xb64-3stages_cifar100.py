@@ -21,10 +21,10 @@ model = dict(
     student_taps=dict(block1='backbone.block1', block2='backbone.block2'),
     teacher_taps=dict(block1='backbone.block1', block2='backbone.block2'),
     connectors=dict(
-        s_align1=dict(type='ChannelAligner', in_channels=16, out_channels=32),
-        s_align2=dict(type='ChannelAligner', in_channels=32, out_channels=64),
+        s_align1=dict(type='mmkd_contrast.ChannelAligner', in_channels=16, out_channels=32),
+        s_align2=dict(type='mmkd_contrast.ChannelAligner', in_channels=32, out_channels=64),
         s_align=dict(
-            type='ChannelAligner', in_channels=64, out_channels=128)),
+            type='mmkd_contrast.ChannelAligner', in_channels=64, out_channels=128)),
     distill_losses=dict(
         msdcrd_block1=_base_.model.distill_losses.msdcrd,
         msdcrd_block2=_base_.model.distill_losses.msdcrd),

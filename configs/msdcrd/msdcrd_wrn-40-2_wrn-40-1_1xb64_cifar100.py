@@ -18,6 +18,6 @@ model = dict(
     teacher_ckpt='work_dirs/wrn-40-2_1xb64_cifar100/epoch_240.pth',
     connectors=dict(
         s_align=dict(
-            type='ChannelAligner', in_channels=64, out_channels=128)),
+            type='mmkd_contrast.ChannelAligner', in_channels=64, out_channels=128)),
     loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
 )

@@ -14,11 +14,11 @@ _base_ = [
 
 # One random flip, the four rotations of the whole image, then a
 # RandomResizedCrop 224 of each view; validation keeps the standard pipeline.
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
+data_preprocessor = dict(type='mmkd_contrast.MultiViewClsDataPreprocessor')
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
-        type='RotationViews',
+        type='mmkd_contrast.RotationViews',
         flip_prob=0.5,
         view_pipeline=[dict(type='RandomResizedCrop', scale=224)]),
     dict(type='PackInputs'),

@@ -2,7 +2,8 @@
 # the last-stage maps, 4x4; the student's 32 channels are mapped to the
 # teacher's 128 by a training-only ChannelAligner).
 # The teacher checkpoint comes from step 1, e.g.
-#   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_4.pth
+#   --cfg-options model.teacher_ckpt=<teacher run>/epoch_4.pth
+# (the default is where tools/quickstart.py trains it)
 _base_ = [
     '../_base_/models/mnist_resnet18_w16.py',
     '../_base_/models/mnist_resnet18_w4.py',
@@ -15,8 +16,8 @@ _base_ = [
 model = dict(
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_resnet18_w16,
-    teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
+    teacher_ckpt='work_dirs/quickstart/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
     connectors=dict(
-        s_align=dict(type='ChannelAligner', in_channels=32, out_channels=128)),
+        s_align=dict(type='mmkd_contrast.ChannelAligner', in_channels=32, out_channels=128)),
     loss_inputs=dict(msdcrd=dict(s_feat=dict(connector='s_align'))),
 )

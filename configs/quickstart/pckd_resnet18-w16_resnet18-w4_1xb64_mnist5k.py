@@ -6,7 +6,8 @@
 # the threshold ends at 3.31. The feature widths differ (32 vs 128), so L_CA
 # is left out (the log says so): L = CE + 0.05 * L_CC(v) + 20 * L_FA.
 # The teacher checkpoint comes from step 1, e.g.
-#   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_4.pth
+#   --cfg-options model.teacher_ckpt=<teacher run>/epoch_4.pth
+# (the default is where tools/quickstart.py trains it)
 _base_ = [
     '../_base_/models/mnist_resnet18_w16.py',
     '../_base_/models/mnist_resnet18_w4.py',
@@ -16,10 +17,10 @@ _base_ = [
     '../_base_/distill/pckd.py',
 ]
 
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
+data_preprocessor = dict(type='mmkd_contrast.MultiViewClsDataPreprocessor')
 train_pipeline = [
     dict(
-        type='RotationViews',
+        type='mmkd_contrast.RotationViews',
         flip_prob=0.0,
         view_pipeline=[dict(type='RandomCrop', crop_size=28, padding=2)]),
     dict(type='PackInputs'),
@@ -29,6 +30,6 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_resnet18_w16,
-    teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
+    teacher_ckpt='work_dirs/quickstart/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
     preview=dict(final_threshold=3.31),
 )

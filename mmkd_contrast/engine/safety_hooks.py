@@ -19,9 +19,10 @@ def add_safety_hooks(cfg, allow_partial_load=False):
 
     * ``default_hooks.checkpoint`` of type ``CheckpointHook`` becomes an
       :class:`AtomicCheckpointHook` with the same arguments.
-    * :class:`CheckpointMatchHook` (``strict=not allow_partial_load``) and
-      :class:`TrainDataCheckHook` are appended to ``custom_hooks`` unless
-      the config already has them; an existing ``CheckpointMatchHook``
+    * :class:`CheckpointMatchHook` (``strict=not allow_partial_load``),
+      :class:`TrainDataCheckHook` and :class:`TeacherWeightsHook` are
+      appended to ``custom_hooks`` unless the config already has them;
+      an existing ``CheckpointMatchHook``
       keeps its settings unless ``allow_partial_load`` is set.
 
     Args:
@@ -47,5 +48,7 @@ def add_safety_hooks(cfg, allow_partial_load=False):
         match['strict'] = False
     if 'TrainDataCheckHook' not in present:
         custom.append(ConfigDict(type='mmkd_contrast.TrainDataCheckHook'))
+    if 'TeacherWeightsHook' not in present:
+        custom.append(ConfigDict(type='mmkd_contrast.TeacherWeightsHook'))
     cfg.custom_hooks = custom
     return cfg

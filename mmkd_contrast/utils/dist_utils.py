@@ -71,6 +71,10 @@ def setup_cpu_distributed(cfg):
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    # Assigned back as whole dicts: a config without env_cfg (a plain
+    # mmengine config that only imports the plugin) has none to update.
+    env_cfg = dict(cfg.get('env_cfg', None) or {})
+    env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg', None) or {},
+                               backend='gloo')
+    cfg.env_cfg = env_cfg
     return cfg

@@ -20,22 +20,24 @@ def test_checkpoint_hook_becomes_atomic_with_its_arguments():
     assert ckpt.max_keep_ckpts == 3 and ckpt.save_best == 'auto'
     assert types(cfg) == [
         'mmkd_contrast.RandomStateHook', 'mmkd_contrast.FiniteLossHook',
+        'mmkd_contrast.TeacherWeightsHook',
         'mmkd_contrast.CheckpointMatchHook', 'mmkd_contrast.TrainDataCheckHook'
     ]
-    assert cfg.custom_hooks[2].strict is True
+    assert cfg.custom_hooks[3].strict is True
 
 
 def test_idempotent_and_partial_load_flag():
     cfg = add_safety_hooks(add_safety_hooks(Config.fromfile(KD)))
-    assert len(cfg.custom_hooks) == 4
+    assert len(cfg.custom_hooks) == 5
     add_safety_hooks(cfg, allow_partial_load=True)
-    assert len(cfg.custom_hooks) == 4
-    assert cfg.custom_hooks[2].strict is False
+    assert len(cfg.custom_hooks) == 5
+    assert cfg.custom_hooks[3].strict is False
 
 
 def test_a_config_without_hooks():
     cfg = add_safety_hooks(Config(dict(model=dict(type='X'))),
                            allow_partial_load=True)
     assert types(cfg) == ['mmkd_contrast.CheckpointMatchHook',
-                          'mmkd_contrast.TrainDataCheckHook']
+                          'mmkd_contrast.TrainDataCheckHook',
+                          'mmkd_contrast.TeacherWeightsHook']
     assert cfg.custom_hooks[0].strict is False

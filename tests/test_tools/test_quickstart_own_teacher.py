@@ -2,10 +2,11 @@
 import importlib.util
 import json
 import os.path as osp
+from pathlib import Path
 
 import pytest
 
-from tool_helpers import QUICKSTART, ROOT
+from tool_helpers import QUICKSTART, ROOT, run_tool
 
 
 @pytest.fixture
@@ -31,35 +32,74 @@ def fake_run(work_dir, top1, epoch):
 
 def test_every_step_names_existing_configs(quickstart):
     for step in quickstart.STEPS:
-        assert 3 <= len(step) <= 4, step
-        for config in step[1:2] + step[3:]:
-            assert osp.isfile(osp.join(QUICKSTART, config)), config
+        assert len(step) == 3, step
+        for config in (step[1], step[2]):
+            assert config is None or osp.isfile(osp.join(QUICKSTART,
+                                                         config)), config
     lfcc = [s for s in quickstart.STEPS if s[1].startswith('lfcc_')]
     assert len(lfcc) == 1
-    assert lfcc[0][2:] == (True, 'teacher_vit-tiny_1xb64_mnist5k.py')
+    assert lfcc[0][2] == 'teacher_vit-tiny_1xb64_mnist5k.py'
 
 
-def test_own_teacher_is_trained_once_then_reused(quickstart, tmp_path,
-                                                 monkeypatch):
+def test_default_teacher_ckpt_is_where_the_quickstart_trains_it(quickstart):
+    """After the quickstart, a quickstart config runs by hand as it is."""
+    from mmengine.config import Config
+    for _, config, teacher in quickstart.STEPS:
+        if teacher is None:
+            continue
+        cfg = Config.fromfile(osp.join(QUICKSTART, config))
+        assert cfg.model.teacher_ckpt == quickstart.final_checkpoint(
+            teacher, quickstart.DEFAULT_WORK_DIR), config
+
+
+def test_help_is_whole(quickstart):
+    proc = run_tool('quickstart.py', '--help')
+    description = proc.stdout.split('options:')[0]
+    assert 'print their top-1 accuracies.' in ' '.join(description.split())
+
+
+@pytest.fixture
+def fake_training(quickstart, tmp_path, monkeypatch):
+    """subprocess.run replaced by what a finished run leaves behind."""
     calls = []
 
     def run(cmd, **kwargs):
         calls.append(cmd)
+        config = osp.basename(cmd[2])
         work_dir = tmp_path / cmd[cmd.index('--work-dir') + 1]
-        fake_run(work_dir, top1=95.0, epoch=20)
+        epoch = 20 if config.startswith('teacher_vit') else 4
+        fake_run(work_dir, top1=95.0, epoch=epoch)
 
     monkeypatch.setattr(quickstart.subprocess, 'run', run)
-    rows = []
-    config = 'teacher_vit-tiny_1xb64_mnist5k.py'
     # Relative work dirs, as the tool uses them, resolved under tmp_path.
     monkeypatch.chdir(tmp_path)
-    ckpt = quickstart.own_teacher_ckpt(config, 'qs', rows)
-    assert len(calls) == 1
-    assert calls[0][2] == osp.join(QUICKSTART, config)
-    assert ckpt.endswith(osp.join('teacher_vit-tiny_1xb64_mnist5k',
-                                  'epoch_20.pth'))
+    return calls
+
+
+def test_own_teacher_is_trained_once_then_reused(quickstart, fake_training):
+    rows = []
+    config = 'teacher_vit-tiny_1xb64_mnist5k.py'
+    ckpt = quickstart.teacher_ckpt(config, 'qs', rows)
+    assert len(fake_training) == 1
+    assert fake_training[0][2] == osp.join(QUICKSTART, config)
+    assert ckpt == osp.join('qs', 'teacher_vit-tiny_1xb64_mnist5k',
+                            'epoch_20.pth')
     assert rows[0][:2] == ('teacher (vit-tiny)', 95.0)
     # Second time: cached, no training, same checkpoint, row repeated.
-    assert quickstart.own_teacher_ckpt(config, 'qs', rows) == ckpt
-    assert len(calls) == 1
-    assert rows[1][:2] == ('teacher (vit-tiny)', 95.0)
+    assert quickstart.teacher_ckpt(config, 'qs', rows) == ckpt
+    assert len(fake_training) == 1
+    assert rows[1] == ('teacher (vit-tiny)', 95.0, None)
+
+
+def test_only_a_method_reuses_the_trained_teacher(quickstart, fake_training,
+                                                  monkeypatch, capsys):
+    teacher = quickstart.final_checkpoint(quickstart.TEACHER, 'qs')
+    fake_run(Path(osp.dirname(teacher)), top1=97.0, epoch=4)
+    monkeypatch.setattr(quickstart.sys, 'argv',
+                        ['quickstart.py', '--only', 'msdcrd', '--work-dir',
+                         'qs'])
+    quickstart.main()
+    trained = [osp.basename(c[2]) for c in fake_training]
+    assert trained == ['msdcrd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py']
+    assert f'model.teacher_ckpt={teacher}' in fake_training[0]
+    assert 'cached' in capsys.readouterr().out

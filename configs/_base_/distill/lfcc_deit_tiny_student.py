@@ -17,21 +17,21 @@ model = dict(
         stage4='backbone.layers.11'),
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=192,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap', num_extra_tokens=1),
-                dict(type='LearnableLowPassFilter', in_channels=192,
+                dict(type='mmkd_contrast.TokenToMap', num_extra_tokens=1),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=192,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=192,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=192,
                      out_channels=256, grid=2),
             ]),
     ),

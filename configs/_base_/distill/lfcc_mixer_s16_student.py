@@ -18,21 +18,21 @@ model = dict(
         stage4='backbone.layers.7'),
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LearnableLowPassFilter', in_channels=512,
+                dict(type='mmkd_contrast.TokenToMap'),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=512,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=512,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='TokenToMap'),
-                dict(type='LearnableLowPassFilter', in_channels=512,
+                dict(type='mmkd_contrast.TokenToMap'),
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=512,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=512,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
     ),

@@ -15,19 +15,19 @@ model = dict(
         logits='head.fc', stage3='backbone.layer5', stage4='backbone.layer7'),
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=96,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=96,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=96,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=96,
                      out_channels=256, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=320,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=320,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=320,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=320,
                      out_channels=256, grid=2),
             ]),
     ),

@@ -13,19 +13,19 @@ model = dict(
         logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     connectors=dict(
         s_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=256,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=256,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=256,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=256,
                      out_channels=256, grid=2),
             ]),
         s_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LearnableLowPassFilter', in_channels=512,
+                dict(type='mmkd_contrast.LearnableLowPassFilter', in_channels=512,
                      kernel_sizes=(2, 4), per_channel=True),
-                dict(type='CompactProjector', in_channels=512,
+                dict(type='mmkd_contrast.CompactProjector', in_channels=512,
                      out_channels=256, grid=2),
             ]),
     ),

@@ -12,17 +12,17 @@ lfcc_resnet50_teacher = dict(
         logits='head.fc', stage3='backbone.layer3', stage4='backbone.layer4'),
     connectors=dict(
         t_stage3=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=1024,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=1024,
                      out_channels=256, grid=2),
             ]),
         t_stage4=dict(
-            type='ConnectorSequence',
+            type='mmkd_contrast.ConnectorSequence',
             connectors=[
-                dict(type='LowPassFilter', kernel_sizes=(2, 4)),
-                dict(type='CompactProjector', in_channels=2048,
+                dict(type='mmkd_contrast.LowPassFilter', kernel_sizes=(2, 4)),
+                dict(type='mmkd_contrast.CompactProjector', in_channels=2048,
                      out_channels=256, grid=2),
             ]),
     ),

@@ -44,7 +44,7 @@ model = dict(
         stage3=dict(path='backbone', index=2),
         stage4=dict(path='backbone', index=3)),
     distill_losses=dict(
-        kd=dict(type='KDLoss', tau=1.0, loss_weight=1.0, ignore_index=255)),
+        kd=dict(type='mmkd_contrast.KDLoss', tau=1.0, loss_weight=1.0, ignore_index=255)),
     loss_inputs=dict(
         kd=dict(
             s_logits='student.logits',

@@ -2,9 +2,11 @@ from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_match_hook import CheckpointMatchHook, CheckpointMismatchError
 from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
+from .teacher_weights_hook import TeacherWeightsHook
 from .train_data_check_hook import TrainDataCheckHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointMatchHook', 'CheckpointMismatchError',
-    'FiniteLossHook', 'RandomStateHook', 'TrainDataCheckHook'
+    'FiniteLossHook', 'RandomStateHook', 'TeacherWeightsHook',
+    'TrainDataCheckHook'
 ]

@@ -3,7 +3,7 @@ import os.path as osp
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 
 from mmkd_contrast.registry import HOOKS
 from ..checkpoint_loading import state_dict_of
@@ -46,8 +46,11 @@ class CheckpointMatchHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint):
         filename = runner.cfg.get('load_from') or '<checkpoint>'
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = runner.model
+        # mmengine loads into the module of a wrapper or a test-time
+        # augmentation model (tools/test.py --tta); compare with that.
+        if is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module
         mismatch = match_state_dict(model.state_dict(),
                                     state_dict_of(checkpoint, filename))
         if not mismatch:

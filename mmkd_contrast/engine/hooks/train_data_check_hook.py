@@ -42,14 +42,7 @@ class TrainDataCheckHook(Hook):
         loader = runner.train_dataloader
         num_data = len(loader.dataset)
         for name, loss in losses.items():
-            rows = getattr(loss, 'num_samples', None)
-            if isinstance(rows, int) and rows != num_data:
-                raise ValueError(
-                    f'model.distill_losses.{name}.num_samples is {rows} but '
-                    f'the training set has {num_data} samples '
-                    f'({type(loss).__name__} keeps one memory-bank row per '
-                    'training sample, indexed by sample_idx): set '
-                    f'model.distill_losses.{name}.num_samples={num_data}')
+            self._check_bank_size(name, loss, num_data)
         need = {
             name: getattr(loss, 'min_samples_per_process', 1)
             for name, loss in losses.items()
@@ -57,6 +50,35 @@ class TrainDataCheckHook(Hook):
         }
         if need:
             self._check_batches(loader, num_data, need)
+
+    @staticmethod
+    def _check_bank_size(name, loss, num_data):
+        """A memory bank sized for the training set, and every setting
+        that the right size would break, reported together."""
+        rows = getattr(loss, 'num_samples', None)
+        if not isinstance(rows, int) or rows == num_data:
+            return
+        key = f'model.distill_losses.{name}'
+        problems = [
+            f'{key}.num_samples is {rows} but the training set has '
+            f'{num_data} samples ({type(loss).__name__} keeps one '
+            'memory-bank row per training sample, indexed by sample_idx)'
+        ]
+        fix = [f'{key}.num_samples={num_data}']
+        negatives = getattr(loss, 'num_negatives', None)
+        if isinstance(negatives, int) and negatives >= num_data:
+            # Keep the configured share of the bank drawn as negatives.
+            suggested = max(1, min(num_data - 1,
+                                   round(negatives * num_data / rows)))
+            problems.append(
+                f'{key}.num_negatives is {negatives}, but it must be '
+                f'smaller than the {num_data} bank rows')
+            fix.append(f'{key}.num_negatives={suggested}')
+        raise ValueError(
+            '; '.join(problems) + '. Set ' + ' '.join(fix) + (
+                ' (num_negatives keeps the configured share of the bank, '
+                f'{negatives}/{rows})' if len(fix) > 1 else '') +
+            ', e.g. with --cfg-options.')
 
     @staticmethod
     def _check_batches(loader, num_data, need):

@@ -1,20 +1,17 @@
 """The teacher-student frame every distiller of the package builds on."""
 import logging
-import os.path as osp
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
-                                                     load_checkpoint_file,
-                                                     state_dict_of)
 from ..recorders import TapRecorder, freeze
 from ..utils import build_in_scope, package_scope, shape_of
 from .data_fields import read_data_field
+from .teacher_weights import (RandomTeacherError, load_pretrained_inits,
+                              load_strictly, random_teacher_message)
 
 
 class BaseDistiller(BaseModel):
@@ -32,8 +29,14 @@ class BaseDistiller(BaseModel):
         teacher (dict | nn.Module): The teacher, an mmengine ``BaseModel``.
         teacher_ckpt (str, optional): Teacher weights, loaded strictly on
             the CPU with weights-only loading. An mmengine checkpoint (with a
-            ``state_dict`` key) or a bare state dict. If None the teacher
-            keeps its initial weights (only sensible in tests).
+            ``state_dict`` key) or a bare state dict. Without it the
+            teacher's weights come from a ``Pretrained`` ``init_cfg`` inside
+            the teacher config, or from a distillation checkpoint the
+            Runner loads (``load_from``, ``--resume``); see
+            :mod:`~mmkd_contrast.models.distillers.teacher_weights`.
+        allow_random_teacher (bool): Let the training tools distil from a
+            teacher that got no trained weights (smoke tests, speed
+            measurements). Defaults to False: they refuse.
         student_taps (dict, optional): Tap name to module or parameter path
             in the student (see
             :class:`~mmkd_contrast.models.recorders.TapRecorder`).
@@ -59,7 +62,8 @@ class BaseDistiller(BaseModel):
                  student_taps: Optional[dict] = None,
                  teacher_taps: Optional[dict] = None,
                  data_preprocessor=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 allow_random_teacher: bool = False):
         if isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor)
             data_preprocessor.setdefault('type',
@@ -84,14 +88,24 @@ class BaseDistiller(BaseModel):
         self.student = student
         self.teacher = teacher
         self.teacher_ckpt = teacher_ckpt
+        self.allow_random_teacher = bool(allow_random_teacher)
+        #: Where the whole teacher's trained weights came from (None: it
+        #: has none yet).
+        self.teacher_weights: Optional[str] = load_pretrained_inits(
+            self.teacher, teacher_ckpt)
         if teacher_ckpt is not None:
             self.load_teacher(teacher_ckpt)
-        else:
+        elif self.teacher_weights is None:
             print_log(
-                f'{type(self).__name__}: no teacher_ckpt given, the teacher '
-                'keeps its initial (random) weights.',
+                f'{type(self).__name__}: no teacher_ckpt given; the teacher '
+                'keeps its initial (random) weights unless a checkpoint '
+                'loaded later holds them'
+                + (' (allow_random_teacher=True)'
+                   if self.allow_random_teacher else ''),
                 logger='current',
                 level=logging.WARNING)
+        self.teacher.register_load_state_dict_pre_hook(
+            self._note_teacher_in_checkpoint)
         # The loaded teacher must survive the Runner's init_weights().
         self.teacher._is_init = True
         freeze(self.teacher)
@@ -127,42 +141,27 @@ class BaseDistiller(BaseModel):
                 and unexpected keys.
             ValueError: A tensor's shape differs from the teacher's.
         """
-        if '://' not in filename and not osp.isfile(filename):
-            raise FileNotFoundError(
-                f'teacher_ckpt: checkpoint file not found: {filename}')
-        try:
-            if '://' in filename:
-                # Remote schemes load weights-only too
-                # (register_weights_only_loaders).
-                ckpt = _load_checkpoint(filename, map_location='cpu')
-            else:
-                ckpt = load_checkpoint_file(filename, map_location='cpu')
-            state_dict = state_dict_of(ckpt, filename)
-        except CheckpointError as err:
-            raise CheckpointError(f'teacher_ckpt: {err}') from err
-        state_dict = {
-            k[len('module.'):] if k.startswith('module.') else k: v
-            for k, v in state_dict.items()
-        }
-        own = self.teacher.state_dict()
-        missing = sorted(set(own) - set(state_dict))
-        unexpected = sorted(set(state_dict) - set(own))
-        if missing or unexpected:
-            raise KeyError(
-                f'teacher_ckpt {filename} does not match the teacher '
-                f'({type(self.teacher).__name__}): '
-                f'missing keys ({len(missing)}): {missing[:10]}; '
-                f'unexpected keys ({len(unexpected)}): {unexpected[:10]}')
-        mismatched = [
-            f'{k}: checkpoint {tuple(v.shape)} vs teacher '
-            f'{tuple(own[k].shape)}' for k, v in state_dict.items()
-            if hasattr(v, 'shape') and v.shape != own[k].shape
-        ]
-        if mismatched:
-            raise ValueError(f'teacher_ckpt {filename}: shapes do not match '
-                             f'the teacher: {mismatched[:10]}')
-        self.teacher.load_state_dict(state_dict, strict=True)
+        load_strictly(self.teacher, filename, 'teacher_ckpt')
+        self.teacher_weights = f'teacher_ckpt {filename}'
         print_log(f'Loaded teacher weights from {filename}', logger='current')
+
+    def _note_teacher_in_checkpoint(self, module, state_dict, prefix, *args):
+        """Record that a state dict being loaded holds every teacher
+        weight (a distillation checkpoint: ``load_from``, ``--resume``)."""
+        if all(prefix + key in state_dict for key in module.state_dict()):
+            self.teacher_weights = f'a checkpoint ({prefix}* keys)'
+
+    def check_teacher_weights(self):
+        """Refuse to distil from a teacher without trained weights.
+
+        Raises:
+            RandomTeacherError: No source gave the teacher weights and
+                ``allow_random_teacher`` is False; the message lists the
+                ways to give them.
+        """
+        if self.teacher_weights is None and not self.allow_random_teacher:
+            raise RandomTeacherError(random_teacher_message(
+                type(self).__name__))
 
     def train(self, mode=True):
         """Set the train mode; the teacher always stays in eval mode."""

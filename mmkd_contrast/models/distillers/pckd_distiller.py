@@ -105,6 +105,7 @@ class PCKDDistiller(BaseDistiller):
             mmpretrain model. Other values behave as in
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
+        allow_random_teacher (bool): See :class:`BaseDistiller`.
 
     Raises:
         KeyError: A required tap, connector or loss key is missing, or an
@@ -126,7 +127,8 @@ class PCKDDistiller(BaseDistiller):
                  distill_losses=None,
                  preview=None,
                  data_preprocessor=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 allow_random_teacher: bool = False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         check_hyperparams(dict(preview=preview), 'model')
@@ -141,7 +143,8 @@ class PCKDDistiller(BaseDistiller):
             student_taps=defaults if student_taps is None else student_taps,
             teacher_taps=defaults if teacher_taps is None else teacher_taps,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            allow_random_teacher=allow_random_teacher)
         self.num_classes, d_s, d_t = pckd_setup.check_taps(
             self.student_taps, self.teacher_taps)
         loss_head = getattr(getattr(self.student, 'head', None),

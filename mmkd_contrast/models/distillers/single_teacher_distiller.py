@@ -59,6 +59,7 @@ class SingleTeacherDistiller(BaseDistiller):
         data_preprocessor (dict | nn.Module, optional): See
             :class:`BaseDistiller`.
         init_cfg (dict, optional): Initialization config.
+        allow_random_teacher (bool): See :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -71,7 +72,8 @@ class SingleTeacherDistiller(BaseDistiller):
                  distill_losses: Optional[dict] = None,
                  loss_inputs: Optional[dict] = None,
                  data_preprocessor=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 allow_random_teacher: bool = False):
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         super().__init__(
@@ -81,7 +83,8 @@ class SingleTeacherDistiller(BaseDistiller):
             student_taps=student_taps,
             teacher_taps=teacher_taps,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            allow_random_teacher=allow_random_teacher)
         self.connectors = nn.ModuleDict({
             name: cfg if isinstance(cfg, nn.Module) else build_in_scope(cfg)
             for name, cfg in (connectors or {}).items()

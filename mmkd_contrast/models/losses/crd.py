@@ -177,7 +177,9 @@ class CRDLoss(BaseDistillLoss):
         if num_negatives >= num_samples:
             raise ValueError(
                 f'CRDLoss: num_negatives ({num_negatives}) must be smaller '
-                f'than num_samples ({num_samples})')
+                f'than num_samples ({num_samples}), the bank rows it is '
+                'drawn from: set num_negatives below num_samples too (the '
+                'CIFAR-100 configs draw 16384 of 50000 rows, about a third)')
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
         # Whether z_s and z_t hold an estimate, known on the host so that a

@@ -4,6 +4,7 @@ from importlib import import_module
 from mmengine.registry import DefaultScope
 
 from mmkd_contrast.registry import MODELS
+from mmkd_contrast.type_names import suggest_type_names
 
 # Scopes whose nested unscoped types resolve in ours (which falls back to
 # mmpretrain's registry), so that an ``mmpretrain.ImageClassifier`` may hold
@@ -46,7 +47,10 @@ def build_in_scope(cfg, default='mmkd_contrast'):
     See :func:`package_scope`: ``mmkd_contrast`` (``default``) unless the
     type names another package, so that nested unscoped types (an
     ``ImageClassifier`` whose backbone is a ``CIFARResNet``) resolve here
-    first, then in mmpretrain.
+    first, then in mmpretrain. An unknown type raises
+    :class:`~mmkd_contrast.type_names.UnknownTypeError` with the closest
+    registered names.
     """
-    with DefaultScope.overwrite_default_scope(package_scope(cfg, default)):
+    with suggest_type_names(), \
+            DefaultScope.overwrite_default_scope(package_scope(cfg, default)):
         return MODELS.build(cfg)

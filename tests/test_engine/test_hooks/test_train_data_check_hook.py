@@ -42,6 +42,25 @@ def test_crd_num_samples_must_be_the_dataset_size(rows):
     check(crd(100), num_data=100)
 
 
+def test_every_crd_constraint_is_reported_with_one_fix():
+    """A bank sized for 50,000 images on a 4,000-image set: num_samples
+    and num_negatives are wrong together, and the fix sets both."""
+    losses = dict(crd=CRDLoss(num_samples=50000, feat_dim=4,
+                              num_negatives=16384))
+    with pytest.raises(ValueError) as info:
+        check(losses, num_data=4000)
+    message = str(info.value)
+    assert 'num_samples is 50000' in message
+    assert 'num_negatives is 16384' in message
+    fix = message.split('. Set ')[1]
+    assert 'model.distill_losses.crd.num_samples=4000' in fix
+    negatives = int(fix.split('num_negatives=')[1].split()[0])
+    assert negatives == 1311  # the configured share, 16384 / 50000
+    # Following the fix passes the check and builds.
+    check(dict(crd=CRDLoss(num_samples=4000, feat_dim=4,
+                           num_negatives=negatives)), num_data=4000)
+
+
 @pytest.mark.parametrize('loss', [MSDCRDLoss, LFCCLoss, CategoryContrastLoss])
 def test_every_in_batch_loss_declares_its_need(loss):
     assert loss.min_samples_per_process == 2

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 mobilenetv2_cifar = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARMobileNetV2'),
+    backbone=dict(type='mmkd_contrast.CIFARMobileNetV2'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 resnet110 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet110'),
+    backbone=dict(type='mmkd_contrast.CIFARResNet', arch='resnet110'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

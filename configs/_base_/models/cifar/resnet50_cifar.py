@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 resnet50_cifar = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='ResNet50'),
+    backbone=dict(type='mmkd_contrast.CIFARResNet', arch='ResNet50'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 resnet56 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet56'),
+    backbone=dict(type='mmkd_contrast.CIFARResNet', arch='resnet56'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 shufflenetv1_cifar = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARShuffleNetV1'),
+    backbone=dict(type='mmkd_contrast.CIFARShuffleNetV1'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 shufflenetv2_cifar = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARShuffleNetV2'),
+    backbone=dict(type='mmkd_contrast.CIFARShuffleNetV2'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

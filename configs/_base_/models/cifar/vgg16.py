@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 vgg16 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARVGG', arch='vgg16'),
+    backbone=dict(type='mmkd_contrast.CIFARVGG', arch='vgg16'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

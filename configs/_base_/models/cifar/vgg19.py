@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 vgg19 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARVGG', arch='vgg19'),
+    backbone=dict(type='mmkd_contrast.CIFARVGG', arch='vgg19'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

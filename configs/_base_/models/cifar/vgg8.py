@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 vgg8 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARVGG', arch='vgg8'),
+    backbone=dict(type='mmkd_contrast.CIFARVGG', arch='vgg8'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # config can use several networks (teacher and student of a distiller).
 wrn_16_2 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARWideResNet', arch='wrn_16_2'),
+    backbone=dict(type='mmkd_contrast.CIFARWideResNet', arch='wrn_16_2'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -2,7 +2,7 @@
 # classes. Referenced by name (_base_.cifar10_resnet20).
 cifar10_resnet20 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet20'),
+    backbone=dict(type='mmkd_contrast.CIFARResNet', arch='resnet20'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

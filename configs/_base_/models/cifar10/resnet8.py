@@ -2,7 +2,7 @@
 # classes. Referenced by name (_base_.cifar10_resnet8).
 cifar10_resnet8 = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet8'),
+    backbone=dict(type='mmkd_contrast.CIFARResNet', arch='resnet8'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',
