@@ -1,7 +1,8 @@
 # Quickstart, another step 3: the student distilled from the teacher with
 # DKD (alpha 1, beta 8, temperature 4). The teacher checkpoint comes from
 # step 1, e.g.
-#   --cfg-options model.teacher_ckpt=work_dirs/<teacher run>/epoch_4.pth
+#   --cfg-options model.teacher_ckpt=<teacher run>/epoch_4.pth
+# (the default is where tools/quickstart.py trains it)
 _base_ = [
     '../_base_/models/mnist_resnet18_w16.py',
     '../_base_/models/mnist_resnet18_w4.py',
@@ -14,5 +15,5 @@ _base_ = [
 model = dict(
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_resnet18_w16,
-    teacher_ckpt='work_dirs/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
+    teacher_ckpt='work_dirs/quickstart/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
 )

@@ -6,10 +6,11 @@ import torch
 import torch.distributed as dist
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import get_rank_and_world_size, should_check_values
+from mmkd_contrast.utils import get_rank_and_world_size
 from ..memories import CRDMemoryBank
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, POSITIVE_INT,
                                 UNIT_INTERVAL, BaseDistillLoss, LossInput)
+from .crd_inputs import check_inputs, check_neg_idx
 
 
 def _softplus(x, threshold=20.):
@@ -250,7 +251,7 @@ class CRDLoss(BaseDistillLoss):
         Returns:
             Tensor: Scalar loss.
         """
-        self._check_inputs(s_emb, t_emb, sample_idx, labels)
+        check_inputs(self, s_emb, t_emb, sample_idx, labels)
         device = self.bank.device
         sample_idx = sample_idx.to(device)
         if labels is not None:
@@ -266,7 +267,7 @@ class CRDLoss(BaseDistillLoss):
         if neg_idx is None:
             neg_idx = self.sample_negatives(sample_idx, labels)
         else:
-            neg_idx = self._check_neg_idx(neg_idx, sample_idx)
+            neg_idx = check_neg_idx(self, neg_idx, sample_idx)
         cand_idx = torch.cat([sample_idx[:, None], neg_idx], dim=1)
 
         with torch.autocast(device_type=s_emb.device.type, enabled=False):
@@ -306,66 +307,6 @@ class CRDLoss(BaseDistillLoss):
         if not self._z_known:
             self._z_known = bool((self.z_s > 0) & (self.z_t > 0))
         return self._z_known
-
-    def _check_inputs(self, s_emb, t_emb, sample_idx, labels):
-        if s_emb.dim() != 2 or s_emb.shape != t_emb.shape:
-            raise ValueError(
-                'CRDLoss expects student and teacher embeddings of the same '
-                f'shape (B, feat_dim), got s_emb {tuple(s_emb.shape)} and '
-                f't_emb {tuple(t_emb.shape)}')
-        if s_emb.shape[1] != self.feat_dim:
-            raise ValueError(
-                f'CRDLoss: embeddings have {s_emb.shape[1]} channels (shape '
-                f'{tuple(s_emb.shape)}) but feat_dim = {self.feat_dim}')
-        batch = s_emb.shape[0]
-        for name, value in (('sample_idx', sample_idx), ('labels', labels)):
-            if value is None and name == 'labels':
-                continue
-            is_int_vector = (
-                isinstance(value, torch.Tensor) and value.shape == (batch, )
-                and not value.is_floating_point()
-                and not value.is_complex() and value.dtype != torch.bool)
-            if not is_int_vector:
-                got = (tuple(value.shape) if isinstance(value, torch.Tensor)
-                       else type(value).__name__)
-                raise ValueError(
-                    f'CRDLoss: {name} must be an integer tensor of shape '
-                    f'({batch},) matching s_emb {tuple(s_emb.shape)}, got '
-                    f'{got}')
-        if self.neg_sampling == 'other_class' and labels is None:
-            raise ValueError("CRDLoss with neg_sampling='other_class' needs "
-                             'the labels of the batch')
-        if not should_check_values(self, 'inputs'):
-            # Reading values syncs with a GPU: first call, or debug checks.
-            return
-        out_of_range = (sample_idx < 0) | (sample_idx >= self.num_samples)
-        if out_of_range.any():
-            value = sample_idx[out_of_range][0].item()
-            raise ValueError(
-                f'CRDLoss: sample_idx {value} is outside [0, num_samples) '
-                f'with num_samples = {self.num_samples}; num_samples must be '
-                'the size of the training set')
-        if labels is not None and (labels < 0).any():
-            value = labels[labels < 0][0].item()
-            raise ValueError(
-                f'CRDLoss: labels must be non-negative, got {value}')
-
-    def _check_neg_idx(self, neg_idx, sample_idx):
-        expected = (sample_idx.numel(), self.num_negatives)
-        if neg_idx.shape != expected or neg_idx.is_floating_point():
-            raise ValueError(
-                f'CRDLoss: neg_idx must be an integer tensor of shape '
-                f'{expected}, got {tuple(neg_idx.shape)}')
-        neg_idx = neg_idx.to(sample_idx.device).long()
-        if not should_check_values(self, 'neg_idx'):
-            return neg_idx
-        if ((neg_idx < 0) | (neg_idx >= self.num_samples)).any():
-            raise ValueError('CRDLoss: neg_idx must lie in [0, num_samples) '
-                             f'with num_samples = {self.num_samples}')
-        if (neg_idx == sample_idx[:, None]).any():
-            raise ValueError(
-                "CRDLoss: neg_idx contains an anchor's own sample_idx")
-        return neg_idx
 
     @torch.no_grad()
     def _estimate_z(self, logits_s, logits_t):

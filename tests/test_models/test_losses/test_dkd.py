@@ -2,8 +2,10 @@ import math
 
 import pytest
 import torch
+from dist_helpers import run_distributed
 
 from mmkd_contrast.models import DKDLoss, KDLoss
+from mmkd_contrast.registry import MODELS
 
 
 def reference_dkd(s, t, labels, alpha, beta, temperature):
@@ -87,3 +89,33 @@ def test_dkd_errors_name_the_shapes():
         DKDLoss()(torch.randn(2, 5), torch.randn(2, 5), torch.tensor([0, 5]))
     with pytest.raises(ValueError, match=r'DKDLoss: beta must be .*got -1'):
         DKDLoss(beta=-1)
+
+
+def _dkd_on_rank(rank, world_size, s, t, labels):
+    """This rank's loss and its DDP-averaged gradient."""
+    rows = slice(rank * 3, rank * 3 + 3)
+    local = s[rows].clone().requires_grad_(True)
+    loss = DKDLoss(beta=6.0)(local, t[rows], labels[rows])
+    loss.backward()
+    return loss.detach(), local.grad / world_size
+
+
+def test_two_processes_match_one_on_the_concatenated_batch():
+    g = torch.Generator().manual_seed(2)
+    s, t = torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g)
+    labels = torch.tensor([4, 0, 2, 2, 1, 3])
+    per_rank = run_distributed(_dkd_on_rank, world_size=2,
+                               args=(s, t, labels))
+    full = s.clone().requires_grad_(True)
+    loss = DKDLoss(beta=6.0)(full, t, labels)
+    loss.backward()
+    torch.testing.assert_close(
+        torch.stack([r[0] for r in per_rank]).mean(), loss.detach())
+    torch.testing.assert_close(torch.cat([r[1] for r in per_rank]),
+                               full.grad)
+
+
+def test_registered():
+    loss = MODELS.build(dict(type='mmkd_contrast.DKDLoss', beta=6.0))
+    assert isinstance(loss, DKDLoss) and loss.beta == 6.0
+    assert loss.needs_labels and loss.min_samples_per_process == 1
