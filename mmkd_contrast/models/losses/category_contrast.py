@@ -2,10 +2,10 @@
 from typing import Optional
 
 import torch
+from mmengine.dist import get_dist_info
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import (all_gather_cat, get_rank_and_world_size,
-                                 should_check_values)
+from mmkd_contrast.utils import all_gather_cat, should_check_values
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
                                 LossInput)
 
@@ -155,7 +155,7 @@ class CategoryContrastLoss(BaseDistillLoss):
             [s_scores, t_scores], dim=0)
         anchor_labels = labels.to(anchors.device).repeat(sides)
 
-        rank, world_size = get_rank_and_world_size()
+        rank, world_size = get_dist_info()
         keys = all_gather_cat(anchors, with_grad=True)
         key_labels = all_gather_cat(anchor_labels)
         if keys.shape[0] < 2:

@@ -4,9 +4,9 @@ from typing import Dict, Optional
 
 import torch
 import torch.distributed as dist
+from mmengine.dist import get_dist_info
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import get_rank_and_world_size
 from ..memories import CRDMemoryBank
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, POSITIVE_INT,
                                 UNIT_INTERVAL, BaseDistillLoss, LossInput)
@@ -318,7 +318,7 @@ class CRDLoss(BaseDistillLoss):
             torch.tensor(logits_s.numel(), dtype=torch.float64,
                          device=logits_s.device),
         ])
-        if get_rank_and_world_size()[1] > 1:
+        if get_dist_info()[1] > 1:
             dist.all_reduce(stats)
         estimate = stats[:2] / stats[2] * self.num_samples
         # A batch of non-finite scores leaves Z unestimated (the next batch

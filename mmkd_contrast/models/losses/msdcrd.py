@@ -4,12 +4,12 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import get_dist_info
 
 from mmkd_contrast.models.connectors.multi_scale_decoupler import (
     MultiScaleDecoupler, check_scales)
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import (get_rank_and_world_size,
-                                 should_check_values)
+from mmkd_contrast.utils import should_check_values
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
                                 LossInput)
 from .infonce import batch_info_nce
@@ -152,7 +152,7 @@ class MSDCRDLoss(BaseDistillLoss):
                 f't_feat has {t_feat.shape[1]}; map the student through a '
                 f'ChannelAligner connector (in_channels={s_feat.shape[1]}, '
                 f'out_channels={t_feat.shape[1]}) first')
-        _, world_size = get_rank_and_world_size()
+        _, world_size = get_dist_info()
         if s_feat.shape[0] * world_size < 2:
             raise ValueError(
                 'MSDCRDLoss: the sample-wise term contrasts the images of the '
