@@ -6,10 +6,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 
-from mmkd_contrast.models.connectors.multi_scale_decoupler import (
-    MultiScaleDecoupler, check_scales)
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
+from ..utils.multi_scale_pooling import MultiScalePooling, check_scales
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
                                 LossInput)
 from .infonce import batch_info_nce
@@ -22,7 +21,8 @@ class MSDCRDLoss(BaseDistillLoss):
     `Contrastive Representation Distillation via Multi-Scale Feature
     Decoupling <https://arxiv.org/abs/2502.05835>`_.
 
-    Both maps are decoupled by :class:`MultiScaleDecoupler` into
+    Both maps are decoupled by :class:`MultiScalePooling` (the pooling of the
+    ``MultiScaleDecoupler`` connector, run here as the loss's own step) into
     L2-normalised local features ``s_{i,m}``, ``t_{i,m}`` (image ``i``,
     region ``m`` of the ``k x k`` grid) for every scale ``k``. The positive of
     a student region is the teacher feature of the same image, scale and
@@ -105,8 +105,9 @@ class MSDCRDLoss(BaseDistillLoss):
         # All scales are decoupled at once, smallest first, so that the
         # regions of the scales k > 1 form one tail slice. Every term is a
         # per-region weighted sum, so the order does not change the value.
-        self.decoupler = MultiScaleDecoupler(sorted(self.scales))
-        ordered = self.decoupler.scales
+        self.pooling = MultiScalePooling(
+            sorted(self.scales), type(self).__name__)
+        ordered = self.pooling.scales
         # Constants of the step live on the device as (non-persistent)
         # buffers: a tensor made from host data in forward would be a
         # blocking host-to-device copy on a GPU.
@@ -208,8 +209,8 @@ class MSDCRDLoss(BaseDistillLoss):
 
         with torch.autocast(device_type=s_feat.device.type, enabled=False):
             # (B, R, C): every region of every scale, unit norm.
-            s_local = self.decoupler.decouple(s_feat)
-            t_local = self.decoupler.decouple(t_feat)
+            s_local = self.pooling.decouple(s_feat)
+            t_local = self.pooling.decouple(t_feat)
             loss_samp = self._sample_wise(s_local, t_local)
             if self._has_feature_term:
                 loss_feat = self._feature_wise(
