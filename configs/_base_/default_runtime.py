@@ -24,6 +24,7 @@ custom_hooks = [
     dict(type='mmkd_contrast.RandomStateHook'),
     dict(type='mmkd_contrast.FiniteLossHook'),
     dict(type='mmkd_contrast.TeacherWeightsHook'),
+    dict(type='mmkd_contrast.DistillEpochHook'),
 ]
 
 env_cfg = dict(

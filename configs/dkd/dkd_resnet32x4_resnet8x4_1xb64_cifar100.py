@@ -1,5 +1,6 @@
 # DKD (Zhao et al. 2022): resnet32x4 -> resnet8x4 on CIFAR-100 with the
-# paper's settings: CE weight 1, alpha 1, beta 8, temperature 4. Train the
+# paper's settings: CE weight 1, alpha 1, beta 8, temperature 4, 20 warm-up
+# epochs. Train the
 # teacher first with configs/teachers/resnet32x4_1xb64_cifar100.py.
 _base_ = [
     '../_base_/models/cifar/resnet32x4.py',

@@ -1,6 +1,6 @@
 # DKD (Zhao et al. 2022): wrn-40-2 -> wrn-16-2 on CIFAR-100 with the
 # paper's settings for this pair: CE weight 1, alpha 1, beta 6,
-# temperature 4. Train the teacher first with
+# temperature 4, 20 warm-up epochs. Train the teacher first with
 # configs/teachers/wrn-40-2_1xb64_cifar100.py.
 _base_ = [
     '../_base_/models/cifar/wrn_40_2.py',

@@ -1,5 +1,6 @@
 # Quickstart, another step 3: the student distilled from the teacher with
-# DKD (alpha 1, beta 8, temperature 4). The teacher checkpoint comes from
+# DKD (alpha 1, beta 8, temperature 4; no warm-up: 20 of 240 epochs is
+# less than one of these 4). The teacher checkpoint comes from
 # step 1, e.g.
 #   --cfg-options model.teacher_ckpt=<teacher run>/epoch_4.pth
 # (the default is where tools/quickstart.py trains it)
@@ -16,4 +17,5 @@ model = dict(
     student=_base_.mnist_resnet18_w4,
     teacher=_base_.mnist_resnet18_w16,
     teacher_ckpt='work_dirs/quickstart/teacher_resnet18-w16_1xb64_mnist5k/epoch_4.pth',
+    distill_losses=dict(dkd=dict(warmup_epochs=0)),
 )

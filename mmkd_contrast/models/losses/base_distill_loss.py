@@ -140,6 +140,7 @@ class BaseDistillLoss(nn.Module):
       is built for (a memory bank's rows), or None.
     - :meth:`is_applicable`: whether the loss is defined for a pair of
       feature widths (PCKD's centre alignment is not when they differ).
+    - :meth:`set_epoch`: for a loss that changes with the epoch.
 
     **What it checks.** ``__init__`` validates every declared
     hyper-parameter it is given (finite, in range; the error names the
@@ -229,6 +230,20 @@ class BaseDistillLoss(nn.Module):
         """bool: Whether the loss needs the dataset indices
         ``sample_idx``."""
         return 'sample_idx' in self.needed_inputs()
+
+    def set_epoch(self, epoch: int, max_epochs: Optional[int] = None) -> None:
+        """Tell the loss which training epoch runs (1-based).
+
+        :class:`~mmkd_contrast.engine.hooks.DistillEpochHook` calls the
+        distiller's ``set_epoch`` before every training epoch, which calls
+        this on each loss. A loss whose value follows the epoch (a warm-up)
+        overrides it and keeps what it needs as Python numbers, so that
+        ``forward`` reads no tensor on the host. The default does nothing.
+
+        Args:
+            epoch (int): The current epoch, starting at 1.
+            max_epochs (int, optional): The schedule's length.
+        """
 
     @staticmethod
     def is_applicable(d_s: int, d_t: int) -> bool:

@@ -1,12 +1,14 @@
 """DKD: knowledge distillation decoupled into target-class and
 non-target-class terms."""
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
-                                LossInput)
+                                HyperParam, LossInput)
 
 
 @MODELS.register_module()
@@ -42,6 +44,11 @@ class DKDLoss(BaseDistillLoss):
             of the paper; 6.0 for WRN-40-2 -> WRN-16-2).
         temperature (float): ``T``. Defaults to 4.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        warmup_epochs (int): Ramp the loss up linearly over this many
+            epochs: it is multiplied by ``min(epoch / warmup_epochs, 1)``,
+            the epoch (1-based) coming from :meth:`set_epoch` (epoch 1
+            until it is called). The paper's CIFAR recipe uses 20. Defaults
+            to 0 (no warm-up).
 
     Example:
         >>> loss = DKDLoss(alpha=1.0, beta=8.0, temperature=4.0)
@@ -58,18 +65,28 @@ class DKDLoss(BaseDistillLoss):
         alpha=NON_NEGATIVE,
         beta=NON_NEGATIVE,
         temperature=POSITIVE,
-        loss_weight=NON_NEGATIVE)
+        loss_weight=NON_NEGATIVE,
+        warmup_epochs=HyperParam(low=0, integer=True, meaning='count'))
 
     def __init__(self,
                  alpha: float = 1.0,
                  beta: float = 8.0,
                  temperature: float = 4.0,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 warmup_epochs: int = 0) -> None:
         super().__init__(
             alpha=alpha,
             beta=beta,
             temperature=temperature,
-            loss_weight=loss_weight)
+            loss_weight=loss_weight,
+            warmup_epochs=warmup_epochs)
+        self.set_epoch(1)
+
+    def set_epoch(self, epoch: int, max_epochs: Optional[int] = None) -> None:
+        """Set the warm-up factor ``min(epoch / warmup_epochs, 1)``
+        (a Python float: ``forward`` reads nothing on the host)."""
+        self.warmup_factor = 1.0 if self.warmup_epochs == 0 else min(
+            epoch / self.warmup_epochs, 1.0)
 
     def forward(self, s_logits: torch.Tensor, t_logits: torch.Tensor,
                 labels: torch.Tensor) -> torch.Tensor:
@@ -121,7 +138,8 @@ class DKDLoss(BaseDistillLoss):
         q_t = log_q_t.exp() * (~is_target)
         nckd = (q_t * (log_q_t - log_q_s)).sum(dim=1)
         per_sample = self.alpha * tckd + self.beta * nckd
-        return self.loss_weight * self.temperature**2 * per_sample.mean()
+        return (self.loss_weight * self.warmup_factor * self.temperature**2 *
+                per_sample.mean())
 
     def _decouple(self, logits, is_target):
         """``log p_y``, ``log(1 - p_y)`` and ``log q`` (0 at the target,

@@ -1,10 +1,11 @@
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 from dist_helpers import run_distributed
 
-from mmkd_contrast.models import DKDLoss, KDLoss
+from mmkd_contrast.models import DKDLoss, KDLoss, SingleTeacherDistiller
 from mmkd_contrast.registry import MODELS
 
 
@@ -119,3 +120,22 @@ def test_registered():
     loss = MODELS.build(dict(type='mmkd_contrast.DKDLoss', beta=6.0))
     assert isinstance(loss, DKDLoss) and loss.beta == 6.0
     assert loss.needs_labels and loss.min_samples_per_process == 1
+
+
+def test_warmup_follows_set_epoch_and_the_distiller_passes_it_on():
+    g = torch.Generator().manual_seed(3)
+    s, t = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    labels = torch.tensor([0, 1, 2, 3])
+    full = float(DKDLoss()(s, t, labels))
+    loss = DKDLoss(warmup_epochs=20)
+    assert math.isclose(float(loss(s, t, labels)), full / 20, rel_tol=1e-6)
+    loss.set_epoch(5, 240)
+    assert math.isclose(float(loss(s, t, labels)), full / 4, rel_tol=1e-6)
+    loss.set_epoch(30, 240)
+    assert math.isclose(float(loss(s, t, labels)), full, rel_tol=1e-6)
+    # SingleTeacherDistiller.set_epoch (what DistillEpochHook calls) hands
+    # the epoch to every loss.
+    losses = dict(dkd=DKDLoss(warmup_epochs=10), kd=KDLoss())
+    SingleTeacherDistiller.set_epoch(
+        SimpleNamespace(distill_losses=losses), 2, 100)
+    assert losses['dkd'].warmup_factor == 0.2

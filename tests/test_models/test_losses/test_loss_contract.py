@@ -134,6 +134,7 @@ BAD_VALUES = [
     ('DKDLoss', 'beta', float('inf')),
     ('DKDLoss', 'temperature', 0),
     ('DKDLoss', 'loss_weight', float('nan')),
+    ('DKDLoss', 'warmup_epochs', -1),
     ('CRDLoss', 'temperature', -0.07),
     ('CRDLoss', 'momentum', 1.5),
     ('CRDLoss', 'num_negatives', 0),
