@@ -71,12 +71,9 @@ def make_batch(model, images, image_size=32, seed=0):
     return data['inputs'], data['data_samples']
 
 
-def _set_epoch():
-    """Epoch 1 of 240 in the MessageHub, as the Runner would set it."""
-    from mmengine.logging import MessageHub
-    hub = MessageHub.get_current_instance()
-    hub.update_info('epoch', 0)
-    hub.update_info('max_epochs', 240)
+def _set_epoch(model):
+    """Epoch 1 of 240, as DistillEpochHook would set it in a runner."""
+    model.set_epoch(1, 240)
 
 
 def build_cases(images=64, image_size=32):
@@ -100,8 +97,9 @@ def build_cases(images=64, image_size=32):
         return make_batch(model, images, image_size)
 
     def pckd():
-        _set_epoch()
-        return build_pckd_model()
+        model = build_pckd_model()
+        _set_epoch(model)
+        return model
 
     def reference(config, samples):
         """``config``'s model on the first ``samples`` of PCKD's batch."""

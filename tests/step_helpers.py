@@ -25,6 +25,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Method name to the config its step is built from.
 METHOD_CONFIGS = {
     'KD': 'configs/quickstart/kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
+    'DKD':
+    'configs/quickstart/dkd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
     'CRD':
     'configs/benchmarks/crd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py',
     'MSDCRD':
@@ -162,10 +164,9 @@ def build_method(method, batch_size=8, seed=0, with_data=True):
                              cfg.data_preprocessor.to_dict())
     torch.manual_seed(seed)
     model = build_in_scope(model_cfg).train()
-    preview = getattr(model, 'preview', None)
-    if getattr(preview, 'final_threshold', None) is not None:
-        # What the Runner's MessageHub tells PCKD during training.
-        preview.set_max_epochs(cfg.train_cfg.max_epochs)
+    if callable(getattr(model, 'set_epoch', None)):
+        # What DistillEpochHook tells PCKD in the first epoch.
+        model.set_epoch(1, cfg.train_cfg.max_epochs)
     if not with_data:
         return model
     loader_cfg = cfg.train_dataloader.to_dict()

@@ -28,6 +28,7 @@ custom_hooks = [
     dict(type='mmkd_contrast.FiniteLossHook'),
     dict(type='mmkd_contrast.TeacherWeightsHook'),
     dict(type='mmkd_contrast.TeacherLogitsHook'),
+    dict(type='mmkd_contrast.DistillEpochHook'),
 ]
 
 env_cfg = dict(

@@ -4,7 +4,11 @@ import os.path as osp
 import re
 import zipfile
 
-__all__ = ['find_resume_checkpoint']
+__all__ = ['find_resume_checkpoint', 'read_last_checkpoint']
+
+#: The file in a work dir that names the newest checkpoint (written by the
+#: checkpoint hook, followed by ``--resume``).
+LAST_CHECKPOINT = 'last_checkpoint'
 
 _NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
@@ -28,6 +32,26 @@ def _numbered_checkpoints(work_dir):
     return [path for _, _, path in sorted(found, reverse=True)]
 
 
+def read_last_checkpoint(work_dir):
+    """What ``work_dir/last_checkpoint`` names, as written.
+
+    The one reader of that file in the package (mmengine's own,
+    ``find_latest_checkpoint``, logs when it is missing).
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        str | None: The path it names (``''`` for an empty file), or None
+        when there is no readable file.
+    """
+    try:
+        with open(osp.join(work_dir, LAST_CHECKPOINT)) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def find_resume_checkpoint(work_dir):
     """The checkpoint to resume from in ``work_dir``.
 
@@ -46,11 +70,10 @@ def find_resume_checkpoint(work_dir):
         from scratch) and ``(level, message)`` pairs for the log, level
         ``'info'`` or ``'warning'``.
     """
-    pointer = osp.join(work_dir, 'last_checkpoint')
+    pointer = osp.join(work_dir, LAST_CHECKPOINT)
     problem = None
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip()
+    named = read_last_checkpoint(work_dir)
+    if named is not None:
         if not named:
             problem = f'{pointer} is empty'
         elif not osp.isfile(named):

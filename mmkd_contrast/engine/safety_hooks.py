@@ -20,7 +20,8 @@ def add_safety_hooks(cfg, allow_partial_load=False):
     * ``default_hooks.checkpoint`` of type ``CheckpointHook`` becomes an
       :class:`AtomicCheckpointHook` with the same arguments.
     * :class:`CheckpointMatchHook` (``strict=not allow_partial_load``),
-      :class:`TrainDataCheckHook` and :class:`TeacherWeightsHook` are
+      :class:`TrainDataCheckHook`, :class:`DistillEpochHook` (the epoch of
+      epoch-dependent losses) and :class:`TeacherWeightsHook` are
       appended to ``custom_hooks`` unless the config already has them;
       an existing ``CheckpointMatchHook``
       keeps its settings unless ``allow_partial_load`` is set.
@@ -48,6 +49,8 @@ def add_safety_hooks(cfg, allow_partial_load=False):
         match['strict'] = False
     if 'TrainDataCheckHook' not in present:
         custom.append(ConfigDict(type='mmkd_contrast.TrainDataCheckHook'))
+    if 'DistillEpochHook' not in present:
+        custom.append(ConfigDict(type='mmkd_contrast.DistillEpochHook'))
     if 'TeacherWeightsHook' not in present:
         custom.append(ConfigDict(type='mmkd_contrast.TeacherWeightsHook'))
     cfg.custom_hooks = custom

@@ -3,13 +3,7 @@ import datetime
 
 import torch
 import torch.distributed as dist
-
-
-def get_rank_and_world_size():
-    """Return ``(rank, world_size)``; ``(0, 1)`` without a process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+from mmengine.dist import get_dist_info
 
 
 class _GatherWithGrad(torch.autograd.Function):
@@ -46,7 +40,7 @@ def all_gather_cat(x, with_grad=False):
     Returns:
         Tensor: ``(world_size * B, ...)``.
     """
-    rank, world_size = get_rank_and_world_size()
+    rank, world_size = get_dist_info()
     if world_size == 1:
         return x if with_grad else x.detach()
     if with_grad:

@@ -21,17 +21,18 @@ def test_checkpoint_hook_becomes_atomic_with_its_arguments():
     assert types(cfg) == [
         'mmkd_contrast.RandomStateHook', 'mmkd_contrast.FiniteLossHook',
         'mmkd_contrast.TeacherWeightsHook', 'mmkd_contrast.TeacherLogitsHook',
+        'mmkd_contrast.DistillEpochHook',
         'mmkd_contrast.CheckpointMatchHook', 'mmkd_contrast.TrainDataCheckHook'
     ]
-    assert cfg.custom_hooks[4].strict is True
+    assert cfg.custom_hooks[5].strict is True
 
 
 def test_idempotent_and_partial_load_flag():
     cfg = add_safety_hooks(add_safety_hooks(Config.fromfile(KD)))
-    assert len(cfg.custom_hooks) == 6
+    assert len(cfg.custom_hooks) == 7
     add_safety_hooks(cfg, allow_partial_load=True)
-    assert len(cfg.custom_hooks) == 6
-    assert cfg.custom_hooks[4].strict is False
+    assert len(cfg.custom_hooks) == 7
+    assert cfg.custom_hooks[5].strict is False
 
 
 def test_a_config_without_hooks():
@@ -39,5 +40,6 @@ def test_a_config_without_hooks():
                            allow_partial_load=True)
     assert types(cfg) == ['mmkd_contrast.CheckpointMatchHook',
                           'mmkd_contrast.TrainDataCheckHook',
+                          'mmkd_contrast.DistillEpochHook',
                           'mmkd_contrast.TeacherWeightsHook']
     assert cfg.custom_hooks[0].strict is False

@@ -29,7 +29,6 @@ import sys
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
 
@@ -112,10 +111,10 @@ def first_losses(config, iters, seed, cfg_options=None, channels_last=False,
         loader_cfg['persistent_workers'] = False
         loader = Runner.build_dataloader(loader_cfg, seed=seed)
     model.train()
-    # What the Runner tells the model in epoch 1 (PCKD's preview reads it).
-    hub = MessageHub.get_instance(f'first_iteration_losses:{config}')
-    hub.update_info('epoch', 0)
-    hub.update_info('max_epochs', cfg.get('train_cfg', {}).get('max_epochs'))
+    # What DistillEpochHook tells the model in epoch 1 (PCKD's preview
+    # weights follow the epoch).
+    if callable(getattr(model, 'set_epoch', None)):
+        model.set_epoch(1, cfg.get('train_cfg', {}).get('max_epochs'))
     forward = model.forward
     if compile_backend is not None:
         torch._dynamo.reset()

@@ -5,6 +5,7 @@ import torch
 from mmengine.hooks import Hook
 
 from mmkd_contrast.registry import HOOKS
+from ..resume import read_last_checkpoint
 
 
 @HOOKS.register_module()
@@ -85,14 +86,8 @@ class FiniteLossHook(Hook):
 
 def _last_checkpoint_note(runner):
     """Where the last checkpoint written is, in words."""
-    last = None
-    path = f'{runner.work_dir}/last_checkpoint'
-    try:
-        with open(path) as f:
-            last = f.read().strip() or None
-    except OSError:
-        pass
-    if last is None:
+    last = read_last_checkpoint(runner.work_dir)
+    if not last:
         return 'No checkpoint of this run was written.'
     return (f'No checkpoint of these weights was written; the last one is '
             f'{last}, which --resume picks.')

@@ -1,77 +1,88 @@
-"""Refuse non-finite or negative temperatures and loss weights in the loss
-and connector configs of a distiller, naming the config key."""
+"""Check the loss and connector configs of a distiller before anything is
+built, naming the config key: every number finite, every declared
+hyper-parameter in its range."""
 import math
 import numbers
+from typing import Any, Iterator, Mapping, Optional, Tuple
+
+from mmengine.registry import DefaultScope
+
+from mmkd_contrast.registry import MODELS
 
 __all__ = ['check_hyperparams']
 
-#: Argument names that are temperatures: finite and > 0.
-TEMPERATURE_KEYS = ('tau', 'temperature', 'base_temperature', 'temp', 't')
 
-
-def _is_temperature(key):
-    return key in TEMPERATURE_KEYS or key.endswith('temperature')
-
-
-def _is_weight(key):
-    if key == 'class_weight':
-        return False
-    return key == 'weight' or key.endswith('weight') or \
-        key.endswith('_weights')
-
-
-def _walk(value, path):
+def _walk(value: Any, path: str) -> Iterator[Tuple[str, float]]:
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _walk(item, f'{path}.{key}')
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from _walk(item, f'{path}[{i}]')
-    else:
-        yield path, value
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        yield path, float(value)
 
 
-def _is_number(value):
+def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_hyperparams(configs, prefix):
-    """Check every number in ``configs`` (name to config dict).
+def _declared_class(kind: Any) -> Optional[type]:
+    """The class a config's ``type`` names, or None if it cannot be found
+    here (the build reports that)."""
+    if isinstance(kind, type):
+        return kind
+    if not isinstance(kind, str):
+        return None
+    try:
+        with DefaultScope.overwrite_default_scope('mmkd_contrast'):
+            return MODELS.get(kind)
+    except Exception:  # an unknown scope or type: the build names it
+        return None
 
-    Every number must be finite; a temperature or a weight must be a
-    number (not a string, None or a bool; ``class_weight``, a list or None
-    in mmseg's and mmdet's losses, is not a weight here); a temperature
-    (``tau``, ``temperature``, ``*temperature``) must be > 0; a weight
-    (``loss_weight``, ``*weight``) must be >= 0 (zero stays allowed, to
-    switch a term off in ablations).
-    Modules given already built are not inspected.
+
+def check_hyperparams(configs: Optional[Mapping], prefix: str) -> None:
+    """Check every loss (or connector) config of ``configs``.
+
+    Every number, nested ones included, must be finite. Then every
+    hyper-parameter the config's class declares in ``HYPER_PARAMS`` (see
+    :class:`~mmkd_contrast.models.losses.BaseDistillLoss`) must lie in its
+    declared range: the rules come from the class, not from argument
+    names. A loss builds with the same checks, naming its class; here the
+    error names the config key, before the student and teacher are built.
+    Modules given already built are not inspected (they checked
+    themselves).
 
     Args:
-        configs (dict | None): E.g. the ``distill_losses`` argument.
+        configs (dict | None): Name to config, e.g. the ``distill_losses``
+            argument.
         prefix (str): The config key of ``configs``, for the message, e.g.
             ``'model.distill_losses'``.
 
     Raises:
-        ValueError: Names the first offending key and its value.
-        TypeError: A temperature or weight is not a number; names the key.
+        ValueError: Names the first offending key, its value and the valid
+            values.
+        TypeError: A declared hyper-parameter is not a number (a string,
+            None where None is not allowed, a bool); names the key.
     """
     for name, cfg in (configs or {}).items():
         if not isinstance(cfg, dict):
             continue
         for path, value in _walk(cfg, f'{prefix}.{name}'):
-            key = path.rsplit('.', 1)[-1]
-            if not _is_number(value):
-                if _is_temperature(key) or _is_weight(key):
-                    raise TypeError(
-                        f'{path} is {value!r} ({type(value).__name__}): '
-                        'it must be a number')
-                continue
             if not math.isfinite(value):
                 raise ValueError(f'{path} is {value}: it must be a finite '
                                  'number')
-            if _is_temperature(key) and value <= 0:
-                raise ValueError(f'{path} is {value}: a temperature must be '
-                                 'positive')
-            if _is_weight(key) and value < 0:
-                raise ValueError(f'{path} is {value}: a loss weight must be '
-                                 '>= 0 (0 switches the term off)')
+        cls = _declared_class(cfg.get('type'))
+        for key, spec in getattr(cls, 'HYPER_PARAMS', {}).items():
+            if key not in cfg:
+                continue
+            value = cfg[key]
+            why = spec.problem(value)
+            if why is not None:
+                meaning = f' (a {spec.meaning})' if spec.meaning else ''
+                # A string, None or a bool where a number belongs is a
+                # type error; a number out of range a value error.
+                error = ValueError if _is_number(value) else TypeError
+                raise error(
+                    f'{prefix}.{name}.{key} is {value!r}: '
+                    f'{cls.__name__}.{key}{meaning} {why}')

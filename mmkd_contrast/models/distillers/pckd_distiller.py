@@ -1,9 +1,9 @@
 """PCKD: preview-based category contrastive distillation, the algorithm."""
 import logging
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
@@ -52,9 +52,11 @@ class PCKDDistiller(BaseDistiller):
     The weights and temperatures are the ``loss_weight``, ``tau``,
     ``temperature`` and ``base_temperature`` of the loss configs in
     ``distill_losses``; the preview schedule (``base``, ``final_threshold``)
-    is the ``preview`` config. The epoch comes from mmengine's
-    ``MessageHub`` (``'epoch'`` is 0-based there), and so does
-    ``max_epochs`` when ``final_threshold`` is set.
+    is the ``preview`` config. The epoch (and ``max_epochs``, used with
+    ``final_threshold``) is set by
+    :class:`~mmkd_contrast.engine.hooks.DistillEpochHook` through
+    :meth:`set_epoch` before every training epoch; ``forward`` only reads
+    it.
 
     Losses are logged as ``student.loss`` (the CE on the unrotated views,
     with the student head's loss settings, e.g. its ``loss_weight`` and
@@ -170,6 +172,7 @@ class PCKDDistiller(BaseDistiller):
         self.preview = preview if isinstance(
             preview, torch.nn.Module) else build_entry(preview,
                                                        'model.preview')
+        self._epoch = None
         self._warned_no_epoch = False
         self.apply_memory_format()  # the connectors too
         # This epoch's preview threshold, written on the host each step.
@@ -207,40 +210,56 @@ class PCKDDistiller(BaseDistiller):
                 f'{self.num_classes} classes)')
         return labels
 
-    def current_epoch(self):
-        """The 1-based training epoch from mmengine's ``MessageHub``.
+    def set_epoch(self, epoch: int, max_epochs: Optional[int] = None) -> None:
+        """Set the training epoch the preview weights follow.
 
-        Also hands the hub's ``max_epochs`` to the preview weighting when
-        it derives its base from ``final_threshold``. Outside a runner (no
-        ``'epoch'`` info) the epoch is 1, with a warning once.
+        Called by :class:`~mmkd_contrast.engine.hooks.DistillEpochHook`
+        before every training epoch.
+
+        Args:
+            epoch (int): The current epoch, starting at 1.
+            max_epochs (int, optional): The schedule's length, handed to the
+                preview weighting when it derives its base from
+                ``final_threshold``.
+        """
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or \
+                epoch < 1:
+            raise ValueError('PCKDDistiller.set_epoch: epoch is 1-based, '
+                             f'got {epoch!r}')
+        self._epoch = epoch
+        if max_epochs is not None and getattr(
+                self.preview, 'final_threshold', None) is not None:
+            self.preview.set_max_epochs(max_epochs)
+
+    def current_epoch(self) -> int:
+        """The 1-based training epoch given to :meth:`set_epoch`.
+
+        Before any (outside a runner, or without ``DistillEpochHook``) the
+        epoch is 1, with a warning once.
 
         Returns:
             int: The current epoch, starting at 1.
         """
-        hub = MessageHub.get_current_instance()
-        if getattr(self.preview, 'final_threshold', None) is not None:
-            max_epochs = hub.get_info('max_epochs')
-            if max_epochs is not None:
-                self.preview.set_max_epochs(max_epochs)
-        epoch = hub.get_info('epoch')
-        if epoch is None:
+        if self._epoch is None:
             if not self._warned_no_epoch:
                 print_log(
-                    'PCKDDistiller: the MessageHub has no epoch (not run by '
-                    'an mmengine Runner); preview weights use epoch 1.',
+                    'PCKDDistiller: no epoch was set (set_epoch, called by '
+                    'DistillEpochHook in a runner); preview weights use '
+                    'epoch 1.',
                     logger='current',
                     level=logging.WARNING)
                 self._warned_no_epoch = True
             return 1
-        return int(epoch) + 1
+        return self._epoch
 
     @torch.compiler.disable
     def preview_threshold(self):
         """This epoch's preview threshold ``t_e``, as a 0-d tensor.
 
         It runs outside ``torch.compile`` (the one graph break of a
-        compiled PCKD step): the epoch is read on the host from the
-        ``MessageHub`` and written into a buffer (no sync on a GPU), so a
+        compiled PCKD step): the epoch (:meth:`set_epoch`, from
+        ``DistillEpochHook``) is read on the host and written into a buffer
+        (no sync on a GPU), so a
         new epoch changes a tensor's value, not a constant of the compiled
         graph, which would be recompiled every epoch.
 

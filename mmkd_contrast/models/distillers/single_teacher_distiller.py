@@ -186,6 +186,13 @@ class SingleTeacherDistiller(BaseDistiller):
                            f'exist; connectors are {sorted(self.connectors)}')
         return dict(role=role, tap=tap, connector=connector)
 
+    def set_epoch(self, epoch: int, max_epochs: Optional[int] = None) -> None:
+        """Hand the training epoch (1-based) to every loss that follows
+        it (``set_epoch``); called by ``DistillEpochHook``."""
+        for loss in self.distill_losses.values():
+            if callable(getattr(loss, 'set_epoch', None)):
+                loss.set_epoch(epoch, max_epochs)
+
     # ---------------------------------------------------------------- forward
     def loss(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
         """Student losses as ``student.<key>`` plus ``distill.loss_<name>``."""

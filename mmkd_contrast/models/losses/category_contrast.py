@@ -1,14 +1,17 @@
 """PCKD's category-centre contrast: supervised contrast of class scores."""
+from typing import Optional
+
 import torch
-import torch.nn as nn
+from mmengine.dist import get_dist_info
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import (all_gather_cat, get_rank_and_world_size,
-                                 should_check_values)
+from mmkd_contrast.utils import all_gather_cat, should_check_values
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
+                                LossInput)
 
 
 @MODELS.register_module()
-class CategoryContrastLoss(nn.Module):
+class CategoryContrastLoss(BaseDistillLoss):
     """Category-centre contrast of PCKD (``L_CC``).
 
     `Preview-based Category Contrastive Learning for Knowledge Distillation
@@ -69,20 +72,24 @@ class CategoryContrastLoss(nn.Module):
     #: many samples (checked before training by TrainDataCheckHook).
     min_samples_per_process = 2
 
+    INPUTS = dict(
+        s_scores=LossInput('(N, C)', 'distiller', 'e_s(f_s) @ W_s.T'),
+        t_scores=LossInput('(N, C)', 'distiller', 'e_t(f_s) @ W_t.T'),
+        labels=LossInput('(N,)', 'data', 'integer labels in [0, C)'),
+        weight=LossInput('(N,)', 'distiller', 'per-sample preview weight'))
+    HYPER_PARAMS = dict(
+        temperature=POSITIVE,
+        base_temperature=POSITIVE,
+        loss_weight=NON_NEGATIVE)
+
     def __init__(self,
-                 temperature=4.0,
-                 base_temperature=0.07,
-                 loss_weight=1.0):
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError('CategoryContrastLoss: temperature must be '
-                             f'positive, got {temperature}')
-        if base_temperature <= 0:
-            raise ValueError('CategoryContrastLoss: base_temperature must be '
-                             f'positive, got {base_temperature}')
-        self.temperature = temperature
-        self.base_temperature = base_temperature
-        self.loss_weight = loss_weight
+                 temperature: float = 4.0,
+                 base_temperature: float = 0.07,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(
+            temperature=temperature,
+            base_temperature=base_temperature,
+            loss_weight=loss_weight)
 
     def _check_inputs(self, s_scores, t_scores, labels, weight):
         if s_scores.dim() != 2:
@@ -121,7 +128,11 @@ class CategoryContrastLoss(nn.Module):
                 f'CategoryContrastLoss: label {bad} is outside [0, '
                 f'{num_classes}) (C = s_scores.shape[1] = {num_classes})')
 
-    def forward(self, s_scores, t_scores, labels, weight=None):
+    def forward(self,
+                s_scores: torch.Tensor,
+                t_scores: Optional[torch.Tensor],
+                labels: torch.Tensor,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -144,7 +155,7 @@ class CategoryContrastLoss(nn.Module):
             [s_scores, t_scores], dim=0)
         anchor_labels = labels.to(anchors.device).repeat(sides)
 
-        rank, world_size = get_rank_and_world_size()
+        rank, world_size = get_dist_info()
         keys = all_gather_cat(anchors, with_grad=True)
         key_labels = all_gather_cat(anchor_labels)
         if keys.shape[0] < 2:

@@ -1,13 +1,15 @@
 """PCKD's centre alignment: MSE between student and teacher classifiers."""
+from typing import Optional
+
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
+from .base_distill_loss import NON_NEGATIVE, BaseDistillLoss, LossInput
 
 
 @MODELS.register_module()
-class CentreAlignLoss(nn.Module):
+class CentreAlignLoss(BaseDistillLoss):
     """Category-centre alignment term of PCKD (``L_CA``).
 
     `Preview-based Category Contrastive Learning for Knowledge Distillation
@@ -28,12 +30,18 @@ class CentreAlignLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight=1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
+    INPUTS = dict(
+        s_centres=LossInput('(C, d)', 'student', 'classifier weight'),
+        t_centres=LossInput('(C, d)', 'teacher', 'classifier weight'),
+        s_bias=LossInput('(C,)', 'student', 'classifier bias'),
+        t_bias=LossInput('(C,)', 'teacher', 'classifier bias'))
+    HYPER_PARAMS = dict(loss_weight=NON_NEGATIVE)
+
+    def __init__(self, loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight=loss_weight)
 
     @staticmethod
-    def is_applicable(d_s, d_t):
+    def is_applicable(d_s: int, d_t: int) -> bool:
         """Whether the term is defined for these feature widths.
 
         Args:
@@ -56,7 +64,11 @@ class CentreAlignLoss(nn.Module):
                 f'{tuple(centres.shape)}, got {tuple(bias.shape)}')
         return torch.cat([centres, bias[:, None]], dim=1)
 
-    def forward(self, s_centres, t_centres, s_bias=None, t_bias=None):
+    def forward(self,
+                s_centres: torch.Tensor,
+                t_centres: torch.Tensor,
+                s_bias: Optional[torch.Tensor] = None,
+                t_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss.
 
         Args:

@@ -1,13 +1,16 @@
 """CRD: contrastive distillation (NCE) against memory banks of embeddings."""
 import math
+from typing import Dict, Optional
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
+from mmengine.dist import get_dist_info
 
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import get_rank_and_world_size, should_check_values
 from ..memories import CRDMemoryBank
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, POSITIVE_INT,
+                                UNIT_INTERVAL, BaseDistillLoss, LossInput)
+from .crd_inputs import check_inputs, check_neg_idx
 
 
 def _softplus(x, threshold=20.):
@@ -36,7 +39,7 @@ def _from_bank(name, doc, settable=False):
 
 
 @MODELS.register_module()
-class CRDLoss(nn.Module):
+class CRDLoss(BaseDistillLoss):
     """Contrastive representation distillation loss (NCE against memory
     banks).
 
@@ -134,34 +137,50 @@ class CRDLoss(nn.Module):
     #: them under the loss's own prefix.
     _MOVED_TO_BANK = ('memory_s', 'memory_t', 'memory_labels')
 
+    INPUTS = dict(
+        s_emb=LossInput('(B, feat_dim)', 'student', 'through s_embed'),
+        t_emb=LossInput('(B, feat_dim)', 'teacher',
+                        'through t_embed; not detached'),
+        sample_idx=LossInput('(B,)', 'data', 'dataset indices'),
+        labels=LossInput('(B,)', 'data',
+                         "needed by neg_sampling='other_class'"),
+        neg_idx=LossInput('(B, num_negatives)', 'distiller',
+                          'explicit negatives (tests)'))
+    #: ``num_samples``, ``feat_dim`` and ``momentum`` are the bank's; they
+    #: are declared here so that a config is checked before anything is
+    #: built, and checked again by :class:`CRDMemoryBank` for direct use.
+    HYPER_PARAMS = dict(
+        num_samples=POSITIVE_INT,
+        feat_dim=POSITIVE_INT,
+        num_negatives=POSITIVE_INT,
+        temperature=POSITIVE,
+        momentum=UNIT_INTERVAL,
+        loss_weight=NON_NEGATIVE)
+
     def __init__(self,
-                 num_samples,
-                 feat_dim=128,
-                 num_negatives=16384,
-                 temperature=0.07,
-                 momentum=0.5,
-                 neg_sampling='random',
-                 loss_weight=1.0):
-        super().__init__()
-        # The bank checks its own settings (num_samples, feat_dim, momentum,
-        # neg_sampling); the loss checks the rest.
+                 num_samples: int,
+                 feat_dim: int = 128,
+                 num_negatives: int = 16384,
+                 temperature: float = 0.07,
+                 momentum: float = 0.5,
+                 neg_sampling: str = 'random',
+                 loss_weight: float = 1.0) -> None:
+        # The bank's settings are checked by the contract (named CRDLoss)
+        # and stored on the bank only (read back through properties).
+        super().__init__(
+            num_negatives=num_negatives,
+            temperature=temperature,
+            loss_weight=loss_weight)
+        self.check_hyper_params(
+            num_samples=num_samples, feat_dim=feat_dim, momentum=momentum)
         self.bank = CRDMemoryBank(num_samples, feat_dim, momentum,
                                   neg_sampling)
-        if not isinstance(num_negatives, int) or num_negatives < 1:
-            raise ValueError('CRDLoss: num_negatives must be a positive int, '
-                             f'got {num_negatives!r}')
         if num_negatives >= num_samples:
             raise ValueError(
                 f'CRDLoss: num_negatives ({num_negatives}) must be smaller '
                 f'than num_samples ({num_samples}), the bank rows it is '
                 'drawn from: set num_negatives below num_samples too (the '
                 'CIFAR-100 configs draw 16384 of 50000 rows, about a third)')
-        if temperature <= 0:
-            raise ValueError(
-                f'CRDLoss: temperature must be positive, got {temperature}')
-        self.num_negatives = num_negatives
-        self.temperature = temperature
-        self.loss_weight = loss_weight
         self.register_buffer('z_s', torch.tensor(-1.))
         self.register_buffer('z_t', torch.tensor(-1.))
         # Whether z_s and z_t hold an estimate, known on the host so that a
@@ -178,7 +197,7 @@ class CRDLoss(nn.Module):
     neg_sampling = _from_bank(
         'neg_sampling', 'str: How negatives are drawn.', settable=True)
 
-    def required_inputs(self):
+    def required_inputs(self) -> Dict[str, str]:
         """Optional :meth:`forward` arguments this configuration needs.
 
         Read by :class:`SingleTeacherDistiller` when it is built, so that a
@@ -192,7 +211,7 @@ class CRDLoss(nn.Module):
                         "of other classes than the anchor's")
         return {}
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'num_negatives={self.num_negatives}, '
                 f'temperature={self.temperature}, '
                 f'loss_weight={self.loss_weight}')
@@ -207,7 +226,12 @@ class CRDLoss(nn.Module):
                 state_dict[new] = state_dict.pop(old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def forward(self, s_emb, t_emb, sample_idx, labels=None, neg_idx=None):
+    def forward(self,
+                s_emb: torch.Tensor,
+                t_emb: torch.Tensor,
+                sample_idx: torch.Tensor,
+                labels: Optional[torch.Tensor] = None,
+                neg_idx: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss, then (in training mode) update the banks.
 
         Args:
@@ -227,7 +251,7 @@ class CRDLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        self._check_inputs(s_emb, t_emb, sample_idx, labels)
+        check_inputs(self, s_emb, t_emb, sample_idx, labels)
         device = self.bank.device
         sample_idx = sample_idx.to(device)
         if labels is not None:
@@ -243,7 +267,7 @@ class CRDLoss(nn.Module):
         if neg_idx is None:
             neg_idx = self.sample_negatives(sample_idx, labels)
         else:
-            neg_idx = self._check_neg_idx(neg_idx, sample_idx)
+            neg_idx = check_neg_idx(self, neg_idx, sample_idx)
         cand_idx = torch.cat([sample_idx[:, None], neg_idx], dim=1)
 
         with torch.autocast(device_type=s_emb.device.type, enabled=False):
@@ -289,66 +313,6 @@ class CRDLoss(nn.Module):
             self._z_known = bool((self.z_s > 0) & (self.z_t > 0))
         return self._z_known
 
-    def _check_inputs(self, s_emb, t_emb, sample_idx, labels):
-        if s_emb.dim() != 2 or s_emb.shape != t_emb.shape:
-            raise ValueError(
-                'CRDLoss expects student and teacher embeddings of the same '
-                f'shape (B, feat_dim), got s_emb {tuple(s_emb.shape)} and '
-                f't_emb {tuple(t_emb.shape)}')
-        if s_emb.shape[1] != self.feat_dim:
-            raise ValueError(
-                f'CRDLoss: embeddings have {s_emb.shape[1]} channels (shape '
-                f'{tuple(s_emb.shape)}) but feat_dim = {self.feat_dim}')
-        batch = s_emb.shape[0]
-        for name, value in (('sample_idx', sample_idx), ('labels', labels)):
-            if value is None and name == 'labels':
-                continue
-            is_int_vector = (
-                isinstance(value, torch.Tensor) and value.shape == (batch, )
-                and not value.is_floating_point()
-                and not value.is_complex() and value.dtype != torch.bool)
-            if not is_int_vector:
-                got = (tuple(value.shape) if isinstance(value, torch.Tensor)
-                       else type(value).__name__)
-                raise ValueError(
-                    f'CRDLoss: {name} must be an integer tensor of shape '
-                    f'({batch},) matching s_emb {tuple(s_emb.shape)}, got '
-                    f'{got}')
-        if self.neg_sampling == 'other_class' and labels is None:
-            raise ValueError("CRDLoss with neg_sampling='other_class' needs "
-                             'the labels of the batch')
-        if not should_check_values(self, 'inputs'):
-            # Reading values syncs with a GPU: first call, or debug checks.
-            return
-        out_of_range = (sample_idx < 0) | (sample_idx >= self.num_samples)
-        if out_of_range.any():
-            value = sample_idx[out_of_range][0].item()
-            raise ValueError(
-                f'CRDLoss: sample_idx {value} is outside [0, num_samples) '
-                f'with num_samples = {self.num_samples}; num_samples must be '
-                'the size of the training set')
-        if labels is not None and (labels < 0).any():
-            value = labels[labels < 0][0].item()
-            raise ValueError(
-                f'CRDLoss: labels must be non-negative, got {value}')
-
-    def _check_neg_idx(self, neg_idx, sample_idx):
-        expected = (sample_idx.numel(), self.num_negatives)
-        if neg_idx.shape != expected or neg_idx.is_floating_point():
-            raise ValueError(
-                f'CRDLoss: neg_idx must be an integer tensor of shape '
-                f'{expected}, got {tuple(neg_idx.shape)}')
-        neg_idx = neg_idx.to(sample_idx.device).long()
-        if not should_check_values(self, 'neg_idx'):
-            return neg_idx
-        if ((neg_idx < 0) | (neg_idx >= self.num_samples)).any():
-            raise ValueError('CRDLoss: neg_idx must lie in [0, num_samples) '
-                             f'with num_samples = {self.num_samples}')
-        if (neg_idx == sample_idx[:, None]).any():
-            raise ValueError(
-                "CRDLoss: neg_idx contains an anchor's own sample_idx")
-        return neg_idx
-
     @torch.no_grad()
     def _estimate_z(self, logits_s, logits_t, keep_known=False):
         """Set ``Z = mean(exp(logits)) * N`` per direction, the mean taken
@@ -362,7 +326,7 @@ class CRDLoss(nn.Module):
             torch.tensor(logits_s.numel(), dtype=torch.float64,
                          device=logits_s.device),
         ])
-        if get_rank_and_world_size()[1] > 1:
+        if get_dist_info()[1] > 1:
             dist.all_reduce(stats)
         estimate = stats[:2] / stats[2] * self.num_samples
         # A batch of non-finite scores leaves Z unestimated (the next batch

@@ -1,12 +1,17 @@
 """PCKD's feature alignment: cosine between projected student and teacher."""
-import torch.nn as nn
+from typing import Sequence, Union
+
+import torch
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
+from .base_distill_loss import NON_NEGATIVE, BaseDistillLoss, LossInput
+
+Features = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 
 @MODELS.register_module()
-class FeatureAlignLoss(nn.Module):
+class FeatureAlignLoss(BaseDistillLoss):
     """Feature alignment term of PCKD (``L_FA``).
 
     `Preview-based Category Contrastive Learning for Knowledge Distillation
@@ -28,9 +33,14 @@ class FeatureAlignLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight=1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
+    INPUTS = dict(
+        s_feat=LossInput('(N, d_t) or (N, d_t, H, W)', 'student',
+                         'through the s_align connector'),
+        t_feat=LossInput('(N, d_t) or (N, d_t, H, W)', 'teacher'))
+    HYPER_PARAMS = dict(loss_weight=NON_NEGATIVE)
+
+    def __init__(self, loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight=loss_weight)
 
     @staticmethod
     def _to_vectors(feat, name):
@@ -46,7 +56,7 @@ class FeatureAlignLoss(nn.Module):
         raise ValueError(f'FeatureAlignLoss expects {name} of shape (N, d) '
                          f'or (N, d, H, W), got {tuple(feat.shape)}')
 
-    def forward(self, s_feat, t_feat):
+    def forward(self, s_feat: Features, t_feat: Features) -> torch.Tensor:
         """Compute the loss.
 
         Args:

@@ -1,8 +1,9 @@
 """InfoNCE with in-batch negatives, shared by the contrastive losses."""
 import torch
 import torch.nn.functional as F
+from mmengine.dist import get_dist_info
 
-from mmkd_contrast.utils import all_gather_cat, get_rank_and_world_size
+from mmkd_contrast.utils import all_gather_cat
 
 
 def info_nce(query, keys, temperature, pos_offset=0, reduction='mean'):
@@ -83,7 +84,7 @@ def batch_info_nce(s,
     if detach_teacher:
         t = t.detach()
     t = t.movedim(batch_dim, 0)
-    rank, world_size = get_rank_and_world_size()
+    rank, world_size = get_dist_info()
     if s.shape[0] * world_size < 2:
         raise ValueError(
             'Contrast within the batch needs at least 2 images in the global '

@@ -1,13 +1,16 @@
-import math
+"""Vanilla knowledge distillation on logits."""
+from typing import Optional
 
-import torch.nn as nn
+import torch
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
+                                HyperParam, LossInput)
 
 
 @MODELS.register_module()
-class KDLoss(nn.Module):
+class KDLoss(BaseDistillLoss):
     """Vanilla knowledge distillation loss on logits.
 
     `Distilling the Knowledge in a Neural Network
@@ -28,16 +31,29 @@ class KDLoss(nn.Module):
             given. Defaults to 255 (mmseg's).
     """
 
-    def __init__(self, tau=4.0, loss_weight=1.0, ignore_index=255):
-        super().__init__()
-        if not math.isfinite(tau) or tau <= 0:
-            raise ValueError(
-                f'KDLoss: tau must be a positive finite number, got {tau}')
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.ignore_index = ignore_index
+    INPUTS = dict(
+        s_logits=LossInput('(B, C) or (B, C, H, W)', 'student'),
+        t_logits=LossInput('same as s_logits', 'teacher'),
+        weight=LossInput('(B,)', 'distiller', 'per-sample weight'),
+        labels=LossInput('(B,) or (B, H, W)', 'data',
+                         'positions labelled ignore_index are left out'))
+    HYPER_PARAMS = dict(
+        tau=POSITIVE,
+        loss_weight=NON_NEGATIVE,
+        ignore_index=HyperParam(integer=True, meaning='label'))
 
-    def forward(self, s_logits, t_logits, weight=None, labels=None):
+    def __init__(self,
+                 tau: float = 4.0,
+                 loss_weight: float = 1.0,
+                 ignore_index: int = 255) -> None:
+        super().__init__(
+            tau=tau, loss_weight=loss_weight, ignore_index=ignore_index)
+
+    def forward(self,
+                s_logits: torch.Tensor,
+                t_logits: torch.Tensor,
+                weight: Optional[torch.Tensor] = None,
+                labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss.
 
         Args:

@@ -1,15 +1,16 @@
 """LFCC's sample-level contrastive loss on compact embeddings."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
+                                LossInput)
 from .infonce import batch_info_nce
 
 
 @MODELS.register_module()
-class LFCCLoss(nn.Module):
+class LFCCLoss(BaseDistillLoss):
     """Sample-level contrastive loss between compact low-frequency
     embeddings of the student and the teacher.
 
@@ -53,16 +54,21 @@ class LFCCLoss(nn.Module):
     #: many samples (checked before training by TrainDataCheckHook).
     min_samples_per_process = 2
 
-    def __init__(self, temperature=0.1, symmetric=True, loss_weight=1.0):
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError('LFCCLoss: temperature must be positive, got '
-                             f'{temperature}')
-        self.temperature = temperature
-        self.symmetric = symmetric
-        self.loss_weight = loss_weight
+    INPUTS = dict(
+        s_emb=LossInput('(B, D)', 'student', 'through its projector'),
+        t_emb=LossInput('(B, D)', 'teacher',
+                        'through its trained projector; not detached'))
+    HYPER_PARAMS = dict(temperature=POSITIVE, loss_weight=NON_NEGATIVE)
 
-    def forward(self, s_emb, t_emb):
+    def __init__(self,
+                 temperature: float = 0.1,
+                 symmetric: bool = True,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(temperature=temperature, loss_weight=loss_weight)
+        self.symmetric = symmetric
+
+    def forward(self, s_emb: torch.Tensor,
+                t_emb: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -96,6 +102,6 @@ class LFCCLoss(nn.Module):
             detach_teacher=False)
         return self.loss_weight * loss
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'temperature={self.temperature}, '
                 f'symmetric={self.symmetric}, loss_weight={self.loss_weight}')

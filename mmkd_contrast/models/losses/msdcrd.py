@@ -1,25 +1,28 @@
 """MSDCRD: contrastive distillation on multi-scale decoupled local
 features."""
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from typing import Sequence
 
-from mmkd_contrast.models.connectors.multi_scale_decoupler import (
-    MultiScaleDecoupler, check_scales)
+import torch
+import torch.nn.functional as F
+from mmengine.dist import get_dist_info
+
 from mmkd_contrast.registry import MODELS
-from mmkd_contrast.utils import (get_rank_and_world_size,
-                                 should_check_values)
+from mmkd_contrast.utils import should_check_values
+from ..utils.multi_scale_pooling import MultiScalePooling, check_scales
+from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
+                                LossInput)
 from .infonce import batch_info_nce
 
 
 @MODELS.register_module()
-class MSDCRDLoss(nn.Module):
+class MSDCRDLoss(BaseDistillLoss):
     """Multi-scale decoupled contrastive representation distillation loss.
 
     `Contrastive Representation Distillation via Multi-Scale Feature
     Decoupling <https://arxiv.org/abs/2502.05835>`_.
 
-    Both maps are decoupled by :class:`MultiScaleDecoupler` into
+    Both maps are decoupled by :class:`MultiScalePooling` (the pooling of the
+    ``MultiScaleDecoupler`` connector, run here as the loss's own step) into
     L2-normalised local features ``s_{i,m}``, ``t_{i,m}`` (image ``i``,
     region ``m`` of the ``k x k`` grid) for every scale ``k``. The positive of
     a student region is the teacher feature of the same image, scale and
@@ -75,28 +78,36 @@ class MSDCRDLoss(nn.Module):
     #: many samples (checked before training by TrainDataCheckHook).
     min_samples_per_process = 2
 
+    INPUTS = dict(
+        s_feat=LossInput('(B, C, H_s, W_s)', 'student',
+                         'a ChannelAligner when the widths differ'),
+        t_feat=LossInput('(B, C, H_t, W_t)', 'teacher'))
+    HYPER_PARAMS = dict(
+        temperature=POSITIVE,
+        sample_weight=NON_NEGATIVE,
+        feature_weight=NON_NEGATIVE,
+        loss_weight=NON_NEGATIVE)
+
     def __init__(self,
-                 scales=(1, 2, 4),
-                 temperature=0.1,
-                 sample_weight=1.0,
-                 feature_weight=1.0,
-                 symmetric=False,
-                 loss_weight=1.0):
-        super().__init__()
-        if not temperature > 0:
-            raise ValueError(
-                f'MSDCRDLoss: temperature must be positive, got {temperature}')
+                 scales: Sequence[int] = (1, 2, 4),
+                 temperature: float = 0.1,
+                 sample_weight: float = 1.0,
+                 feature_weight: float = 1.0,
+                 symmetric: bool = False,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(
+            temperature=temperature,
+            sample_weight=sample_weight,
+            feature_weight=feature_weight,
+            loss_weight=loss_weight)
         self.scales = check_scales(scales, type(self).__name__)
-        self.temperature = temperature
-        self.sample_weight = sample_weight
-        self.feature_weight = feature_weight
         self.symmetric = symmetric
-        self.loss_weight = loss_weight
         # All scales are decoupled at once, smallest first, so that the
         # regions of the scales k > 1 form one tail slice. Every term is a
         # per-region weighted sum, so the order does not change the value.
-        self.decoupler = MultiScaleDecoupler(sorted(self.scales))
-        ordered = self.decoupler.scales
+        self.pooling = MultiScalePooling(
+            sorted(self.scales), type(self).__name__)
+        ordered = self.pooling.scales
         # Constants of the step live on the device as (non-persistent)
         # buffers: a tensor made from host data in forward would be a
         # blocking host-to-device copy on a GPU.
@@ -142,7 +153,7 @@ class MSDCRDLoss(nn.Module):
                 f't_feat has {t_feat.shape[1]}; map the student through a '
                 f'ChannelAligner connector (in_channels={s_feat.shape[1]}, '
                 f'out_channels={t_feat.shape[1]}) first')
-        _, world_size = get_rank_and_world_size()
+        _, world_size = get_dist_info()
         if s_feat.shape[0] * world_size < 2:
             raise ValueError(
                 'MSDCRDLoss: the sample-wise term contrasts the images of the '
@@ -163,7 +174,8 @@ class MSDCRDLoss(nn.Module):
                     f'MSDCRDLoss: {name} holds values so large that their '
                     'sum overflows float32')
 
-    def forward(self, s_feat, t_feat):
+    def forward(self, s_feat: torch.Tensor,
+                t_feat: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -197,8 +209,8 @@ class MSDCRDLoss(nn.Module):
 
         with torch.autocast(device_type=s_feat.device.type, enabled=False):
             # (B, R, C): every region of every scale, unit norm.
-            s_local = self.decoupler.decouple(s_feat)
-            t_local = self.decoupler.decouple(t_feat)
+            s_local = self.pooling.decouple(s_feat)
+            t_local = self.pooling.decouple(t_feat)
             loss_samp = self._sample_wise(s_local, t_local)
             if self._has_feature_term:
                 loss_feat = self._feature_wise(

@@ -1,8 +1,11 @@
 """PCKD's preview weights: down-weight the samples hard for the student."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
+from .base_distill_loss import POSITIVE, HyperParam, hyper_param_problem
 
 
 @MODELS.register_module()
@@ -40,21 +43,33 @@ class PreviewWeighting(nn.Module):
             ``final_threshold`` is set. Defaults to None.
     """
 
-    def __init__(self, base=1.005, final_threshold=None, max_epochs=None):
+    #: Its settings and their valid values (it is not a loss, but declares
+    #: them as the losses do, and the distiller checks them the same way).
+    HYPER_PARAMS = dict(
+        base=POSITIVE,
+        final_threshold=HyperParam(
+            low=0, low_open=True, allow_none=True, meaning='threshold'),
+        max_epochs=HyperParam(
+            low=1, integer=True, allow_none=True, meaning='count'))
+
+    def __init__(self,
+                 base: float = 1.005,
+                 final_threshold: Optional[float] = None,
+                 max_epochs: Optional[int] = None) -> None:
         super().__init__()
-        if base <= 0:
-            raise ValueError(f'PreviewWeighting: base must be positive, got '
-                             f'{base}')
-        if final_threshold is not None and final_threshold <= 0:
-            raise ValueError('PreviewWeighting: final_threshold must be '
-                             f'positive, got {final_threshold}')
+        for name, value in (('base', base),
+                            ('final_threshold', final_threshold)):
+            message = hyper_param_problem(
+                type(self).__name__, name, value, self.HYPER_PARAMS[name])
+            if message is not None:
+                raise ValueError(message)
         self._base = base
         self.final_threshold = final_threshold
         self.max_epochs = None
         if max_epochs is not None:
             self.set_max_epochs(max_epochs)
 
-    def set_max_epochs(self, max_epochs):
+    def set_max_epochs(self, max_epochs: int) -> None:
         """Set the schedule length used with ``final_threshold``.
 
         Args:
@@ -66,7 +81,7 @@ class PreviewWeighting(nn.Module):
         self.max_epochs = int(max_epochs)
 
     @property
-    def base(self):
+    def base(self) -> float:
         """float: The per-epoch growth factor of the threshold."""
         if self.final_threshold is None:
             return self._base
@@ -77,7 +92,7 @@ class PreviewWeighting(nn.Module):
                 'constructor or call set_max_epochs() before forward')
         return self.final_threshold**(1.0 / self.max_epochs)
 
-    def threshold(self, epoch):
+    def threshold(self, epoch: int) -> float:
         """The threshold ``t_e`` of a (1-based) epoch.
 
         Args:
@@ -91,7 +106,7 @@ class PreviewWeighting(nn.Module):
                 f'PreviewWeighting: epoch is 1-based, got epoch={epoch}')
         return self.base**epoch
 
-    def forward(self, ce, epoch):
+    def forward(self, ce: torch.Tensor, epoch: int) -> torch.Tensor:
         """Compute the preview weights.
 
         Args:

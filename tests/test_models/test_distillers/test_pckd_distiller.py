@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import default_collate
-from mmengine.logging import MessageHub
 from mmpretrain.models import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
 
@@ -74,18 +73,6 @@ def multi_view_batch(model, labels, size=8, seed=0):
     ]
     data = model.data_preprocessor(default_collate(samples), training=True)
     return data['inputs'], data['data_samples']
-
-
-@pytest.fixture
-def epoch_hub():
-    """A fresh current MessageHub; yields a setter of its epoch info."""
-    hub = MessageHub.get_instance(f'pckd-test-{np.random.rand()}')
-
-    def set_info(**info):
-        for key, value in info.items():
-            hub.update_info(key, value)
-
-    return set_info
 
 
 # ------------------------------------------------------------ references
@@ -159,9 +146,9 @@ def reference_terms(model, inputs, data_samples, epoch):
 
 
 # ----------------------------------------------------------------- tests
-def test_terms_and_total_match_hand_computation(epoch_hub):
-    epoch_hub(epoch=0)  # the first epoch: threshold 1.005
+def test_terms_and_total_match_hand_computation():
     model = build(distill_losses=WITH_KD)
+    model.set_epoch(1)  # the first epoch: threshold 1.005
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 1, 3, 4, 0])
     losses = model(inputs, samples, mode='loss')
@@ -185,9 +172,9 @@ def test_terms_and_total_match_hand_computation(epoch_hub):
     assert torch.allclose(total.double(), expected, rtol=1e-4)
 
 
-def test_gradient_routing(epoch_hub):
-    epoch_hub(epoch=3)
+def test_gradient_routing():
     model = build()
+    model.set_epoch(4)
     model.train()
     # The distiller must detach the teacher classifier itself, even if
     # someone unfroze it.
@@ -211,7 +198,7 @@ def test_gradient_routing(epoch_hub):
     assert all(p.grad is None for p in model.teacher.parameters())
 
 
-def test_rotated_views_only_feed_contrast_and_alignment(epoch_hub):
+def test_rotated_views_only_feed_contrast_and_alignment():
     """CE and KD see the unrotated rows only: changing a rotated view
     leaves them unchanged and changes L_CC and L_FA.
 
@@ -219,8 +206,8 @@ def test_rotated_views_only_feed_contrast_and_alignment(epoch_hub):
     largest possible CE ratio of a 3-image batch (3), so every preview
     weight is 1: at epoch 1 a hard image's weight can be ~1e-4, and the
     change of its views' L_CC then vanishes below fp32 resolution."""
-    epoch_hub(epoch=239)
     model = build(distill_losses=WITH_KD)
+    model.set_epoch(240)
     model.eval()  # fixed BN statistics, so rows do not interact
     inputs, samples = multi_view_batch(model, [0, 1, 2])
     before = model(inputs, samples, mode='loss')
@@ -233,45 +220,45 @@ def test_rotated_views_only_feed_contrast_and_alignment(epoch_hub):
         assert not torch.equal(before[key], after[key]), key
 
 
-def test_preview_epoch_comes_from_message_hub(epoch_hub):
+def test_preview_epoch_comes_from_set_epoch():
     model = build()
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 2, 3])
     with mock.patch.object(
             model.preview, 'threshold',
             wraps=model.preview.threshold) as spy:
-        for hub_epoch in (0, 59, 239):
-            epoch_hub(epoch=hub_epoch)
+        for epoch in (1, 60, 240):
+            model.set_epoch(epoch, 240)
             model(inputs, samples, mode='loss')
-            assert spy.call_args.args[0] == hub_epoch + 1
+            assert spy.call_args.args[0] == epoch
             # The weights read the threshold from the buffer.
             assert math.isclose(model._threshold.item(),
-                                model.preview.base**(hub_epoch + 1),
-                                rel_tol=1e-6)
-    # With final_threshold, max_epochs comes from the hub too.
+                                model.preview.base**epoch, rel_tol=1e-6)
+    with pytest.raises(ValueError, match='epoch is 1-based, got 0'):
+        model.set_epoch(0)
+    # With final_threshold, max_epochs comes with the epoch.
     model = build(
         preview=dict(type='PreviewWeighting', final_threshold=3.31))
-    epoch_hub(epoch=1, max_epochs=4)
+    model.set_epoch(2, 4)
     losses = model(inputs, samples, mode='loss')
     assert model.preview.max_epochs == 4
     assert math.isclose(model.preview.base, 3.31**0.25)
     assert torch.isfinite(losses['distill.loss_cc'])
 
 
-def test_preview_weights_follow_the_epoch(epoch_hub):
+def test_preview_weights_follow_the_epoch():
     """A late epoch (threshold 3.31) previews fewer samples than epoch 1."""
     model = build()
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 2, 3, 4, 0, 1, 2])
-    epoch_hub(epoch=0)
+    model.set_epoch(1)
     early = model(inputs, samples, mode='loss')['distill.preview_weight']
-    epoch_hub(epoch=239)
+    model.set_epoch(240)
     late = model(inputs, samples, mode='loss')['distill.preview_weight']
     assert early < 1 and late > early
 
 
-def test_center_align_absent_and_logged_once_when_widths_differ(epoch_hub):
-    epoch_hub(epoch=0)
+def test_center_align_absent_and_logged_once_when_widths_differ():
     with mock.patch.object(pckd_distiller, 'print_log') as log:
         model = build(student_width=2, teacher_width=4,
                       distill_losses=WITH_KD)
@@ -303,8 +290,7 @@ def test_different_class_counts_fail_at_build():
 
 
 @pytest.mark.parametrize('bad', [5, 9, -1])
-def test_label_out_of_range_is_named(bad, epoch_hub):
-    epoch_hub(epoch=0)
+def test_label_out_of_range_is_named(bad):
     model = build()
     inputs, samples = multi_view_batch(model, [0, 1, 2])
     for sample in samples[1::3]:
@@ -313,11 +299,10 @@ def test_label_out_of_range_is_named(bad, epoch_hub):
         model(inputs, samples, mode='loss')
 
 
-def test_no_repeated_label_still_contrasts(epoch_hub):
+def test_no_repeated_label_still_contrasts():
     """Every label occurs once per view: the other views of the same image
     (and the other head) are the positives, so L_CC is finite and equals
     the reference."""
-    epoch_hub(epoch=0)
     model = build()
     model.train()
     inputs, samples = multi_view_batch(model, [0, 1, 2, 3, 4])
@@ -329,9 +314,8 @@ def test_no_repeated_label_still_contrasts(epoch_hub):
                           torch.as_tensor(ref['cc']).double(), rtol=1e-4)
 
 
-def test_single_view_batch_is_rejected(epoch_hub):
+def test_single_view_batch_is_rejected():
     """Without RotationViews the batch carries no views: a clear error."""
-    epoch_hub(epoch=0)
     model = build()
     inputs = torch.randn(4, 1, 8, 8)
     samples = [DataSample().set_gt_label(i) for i in range(4)]
@@ -365,8 +349,7 @@ def test_missing_centre_tap_is_named():
         build(teacher_taps=dict(centres='head.fc.weight'))
 
 
-def test_terms_can_be_switched_off_and_keys_are_checked(epoch_hub):
-    epoch_hub(epoch=0)
+def test_terms_can_be_switched_off_and_keys_are_checked():
     # The default is the released objective: no KD term.
     model = build()
     assert set(model.distill_losses) == {'cc', 'ca', 'fa'}

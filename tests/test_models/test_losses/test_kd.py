@@ -49,5 +49,6 @@ def test_kd_shape_mismatch_names_both_shapes():
 
 @pytest.mark.parametrize('tau', [0.0, -1.0, float('nan'), float('inf')])
 def test_kd_refuses_a_bad_temperature(tau):
-    with pytest.raises(ValueError, match='tau must be a positive finite'):
+    with pytest.raises(ValueError,
+                       match='KDLoss: tau must be a finite number > 0'):
         KDLoss(tau=tau)
