@@ -128,7 +128,7 @@ def build_distiller(method, channels_last):
     model = build_quietly(cfg.model)
     preview = getattr(model, 'preview', None)
     if getattr(preview, 'final_threshold', None) is not None:
-        # What the Runner's MessageHub tells PCKD during training.
+        # What DistillEpochHook tells PCKD during training.
         preview.set_max_epochs(cfg.train_cfg.max_epochs)
     return model
 

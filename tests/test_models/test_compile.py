@@ -23,7 +23,6 @@ import pytest
 import torch
 from compile_helpers import DynamoEvents, compiled_steps
 from mmengine.config import Config
-from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 from step_helpers import ROOT, build_method, sgd_wrapper
 
@@ -157,26 +156,21 @@ def test_pckd_epoch_schedule_compiled_without_recompiling():
     preview = model.preview
     preview.final_threshold, preview._base = None, 1.2  # t_e moves fast
     data = model.data_preprocessor(batch, training=True)
-    hub = MessageHub.get_current_instance()
-    old_epoch = hub.get_info('epoch')
     torch._dynamo.reset()
     forward = torch.compile(model.forward, backend='eager')
     weights = {}
-    try:
-        with DynamoEvents() as events, torch.no_grad():
-            for epoch in (0, 0, 9):
-                hub.update_info('epoch', epoch)
-                if epoch == 9:
-                    later = events.mark()
-                compiled = forward(**data, mode='loss')
-                eager = model(**data, mode='loss')
-                torch.testing.assert_close(
-                    compiled['distill.preview_weight'],
-                    eager['distill.preview_weight'])
-                weights[epoch] = float(compiled['distill.preview_weight'])
-    finally:
-        hub.update_info('epoch', old_epoch)
+    with DynamoEvents() as events, torch.no_grad():
+        # What DistillEpochHook tells the model before epochs 1, 1, 10.
+        for epoch in (1, 1, 10):
+            model.set_epoch(epoch)
+            if epoch == 10:
+                later = events.mark()
+            compiled = forward(**data, mode='loss')
+            eager = model(**data, mode='loss')
+            torch.testing.assert_close(compiled['distill.preview_weight'],
+                                       eager['distill.preview_weight'])
+            weights[epoch] = float(compiled['distill.preview_weight'])
     assert model._threshold.item() == pytest.approx(1.2**10)
-    assert weights[9] != weights[0]  # the schedule did move
+    assert weights[10] != weights[1]  # the schedule did move
     assert not events.of_kind('recompile', later)
     assert not events.plugin('break', later)
