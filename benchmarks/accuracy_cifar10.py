@@ -197,15 +197,18 @@ def teacher_options(data_root=DATA_ROOT, epochs=None):
     return options
 
 
-def epoch_options(epochs):
+def epoch_options(epochs, cosine=1):
+    """Options for ``epochs`` epochs; ``cosine`` is the index of the
+    cosine scheduler in ``param_scheduler``."""
     return [f'train_cfg.max_epochs={epochs}',
             f'train_cfg.val_interval={epochs}',
-            f'param_scheduler.1.T_max={epochs}',
+            f'param_scheduler.{cosine}.T_max={epochs}',
             f'default_hooks.checkpoint.interval={epochs}']
 
 
 def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
-                     per_class=None, epochs=None):
+                     per_class=None, epochs=None, default_epochs=EPOCHS,
+                     cosine=1):
     """The ``--cfg-options`` of one row's run.
 
     Args:
@@ -217,6 +220,9 @@ def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
         per_class (int, optional): Training images per class, if not the
             protocol's (CRD's banks and negatives follow it).
         epochs (int, optional): Epochs, if not the protocol's.
+        default_epochs (int): The protocol's epochs (another protocol that
+            shares this one's options gives its own).
+        cosine (int): Index of the cosine scheduler in ``param_scheduler``.
 
     Returns:
         list[str]: ``key=value`` strings.
@@ -226,7 +232,7 @@ def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
         'train_dataloader.num_workers=0',
         'val_dataloader.num_workers=0',
         'test_dataloader.num_workers=0',
-        f'default_hooks.checkpoint.interval={epochs or EPOCHS}',
+        f'default_hooks.checkpoint.interval={epochs or default_epochs}',
         'default_hooks.checkpoint.save_best=None',
         'default_hooks.checkpoint.max_keep_ckpts=1',
         'default_hooks.logger.interval=20',
@@ -252,7 +258,7 @@ def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
                 f'model.distill_losses.crd.num_negatives={negatives}',
             ]
     if epochs is not None:
-        options += epoch_options(epochs)
+        options += epoch_options(epochs, cosine)
     return options
 
 

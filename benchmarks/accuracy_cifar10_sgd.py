@@ -152,44 +152,12 @@ def select_methods(names=None):
 
 def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
                      per_class=None, epochs=None):
-    """The ``--cfg-options`` of one row's run (see the module docstring);
+    """The ``--cfg-options`` of one row's run: those of the earlier protocol
+    with this one's epochs and its only scheduler (cosine, index 0);
     ``per_class`` / ``epochs`` only for a smaller trial protocol."""
-    options = [
-        f'randomness.seed={seed}',
-        'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0',
-        'test_dataloader.num_workers=0',
-        f'default_hooks.checkpoint.interval={epochs or EPOCHS}',
-        'default_hooks.checkpoint.save_best=None',
-        'default_hooks.checkpoint.max_keep_ckpts=1',
-        'default_hooks.logger.interval=20',
-    ]
-    if method.teacher is not None:
-        if teacher_ckpt is None:
-            raise ValueError(f'{method.name} needs a teacher checkpoint')
-        options.append(f'model.teacher_ckpt={teacher_ckpt}')
-    if data_root != DATA_ROOT:
-        options += [
-            f'train_dataloader.dataset.dataset.data_root={data_root}',
-            f'val_dataloader.dataset.data_root={data_root}',
-            f'test_dataloader.dataset.data_root={data_root}'
-        ]
-    if per_class is not None:
-        options.append(f'train_dataloader.dataset.num_per_class={per_class}')
-        if method.name.startswith('CRD'):
-            num_samples = NUM_CLASSES * per_class
-            negatives = min(
-                num_samples - per_class,
-                max(1, round(earlier.CRD_NEGATIVE_RATIO * num_samples)))
-            options += [
-                f'model.distill_losses.crd.num_samples={num_samples}',
-                f'model.distill_losses.crd.num_negatives={negatives}',
-            ]
-    if epochs is not None:
-        options += [f'train_cfg.max_epochs={epochs}',
-                    f'train_cfg.val_interval={epochs}',
-                    f'param_scheduler.0.T_max={epochs}']
-    return options
+    return earlier.protocol_options(method, seed, teacher_ckpt, data_root,
+                                    per_class, epochs, default_epochs=EPOCHS,
+                                    cosine=0)
 
 
 def protocol_line(seeds, per_class=None, epochs=None):
