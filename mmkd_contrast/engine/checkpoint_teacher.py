@@ -16,7 +16,21 @@ from .checkpoint_loading import (CheckpointError, load_checkpoint_file,
 
 __all__ = ['checkpoint_has_teacher', 'teacher_from_checkpoint']
 
-_PRETRAINED = ('Pretrained', 'PretrainedInit', 'mmengine.Pretrained')
+#: ``init_cfg`` types that load a checkpoint (mmengine's PretrainedInit).
+PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit', 'mmengine.Pretrained')
+
+
+def is_pretrained(entry):
+    """Whether an ``init_cfg`` entry loads a checkpoint."""
+    return isinstance(entry, dict) and entry.get('type') in PRETRAINED_TYPES
+
+
+def without_pretrained(init_cfg):
+    """``init_cfg`` (a dict, a list of them or None) without the entries
+    that load a checkpoint; None when nothing is left."""
+    if isinstance(init_cfg, (list, tuple)):
+        return [e for e in init_cfg if not is_pretrained(e)] or None
+    return None if is_pretrained(init_cfg) else init_cfg
 
 
 def checkpoint_has_teacher(filename):
@@ -43,17 +57,16 @@ def checkpoint_has_teacher(filename):
 
 
 def _drop_pretrained(cfg):
-    """Remove ``Pretrained`` entries from every ``init_cfg`` in ``cfg``."""
+    """Remove ``Pretrained`` entries from every ``init_cfg`` in ``cfg``;
+    return how many there were."""
     dropped = 0
     if isinstance(cfg, dict):
         init_cfg = cfg.get('init_cfg')
         entries = init_cfg if isinstance(init_cfg, list) else [init_cfg]
-        kept = [e for e in entries if not (
-            isinstance(e, dict) and e.get('type') in _PRETRAINED)]
-        if len(kept) != len(entries):
-            dropped += len(entries) - len(kept)
-            cfg['init_cfg'] = kept if isinstance(init_cfg, list) and kept \
-                else (kept[0] if kept else None)
+        found = sum(is_pretrained(e) for e in entries)
+        if found:
+            cfg['init_cfg'] = without_pretrained(init_cfg)
+            dropped += found
         for value in cfg.values():
             dropped += _drop_pretrained(value)
     elif isinstance(cfg, (list, tuple)):

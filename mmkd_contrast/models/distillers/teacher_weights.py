@@ -24,13 +24,13 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmkd_contrast.engine.checkpoint_loading import (CheckpointError,
                                                      state_dict_of)
+from mmkd_contrast.engine.checkpoint_teacher import (is_pretrained,
+                                                     without_pretrained)
 
 __all__ = [
     'RandomTeacherError', 'load_strictly', 'find_pretrained_init',
     'random_teacher_message'
 ]
-
-_PRETRAINED = ('Pretrained', 'PretrainedInit', 'mmengine.Pretrained')
 
 
 class RandomTeacherError(RuntimeError):
@@ -107,10 +107,7 @@ def load_strictly(module: nn.Module,
 def _pretrained_of(init_cfg) -> Optional[dict]:
     """The ``Pretrained`` entry of an ``init_cfg`` (a dict or a list)."""
     entries = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    for entry in entries:
-        if isinstance(entry, dict) and entry.get('type') in _PRETRAINED:
-            return entry
-    return None
+    return next((e for e in entries if is_pretrained(e)), None)
 
 
 def find_pretrained_init(teacher: nn.Module) -> List[Tuple[str, dict]]:
@@ -131,12 +128,7 @@ def find_pretrained_init(teacher: nn.Module) -> List[Tuple[str, dict]]:
 def drop_pretrained_init(module: nn.Module) -> None:
     """Remove the ``Pretrained`` entry of ``module.init_cfg``, once it has
     been honoured (so that ``init_weights()`` cannot load it again)."""
-    init_cfg = module.init_cfg
-    if isinstance(init_cfg, (list, tuple)):
-        rest = [e for e in init_cfg if _pretrained_of(e) is None]
-        module.init_cfg = rest or None
-    else:
-        module.init_cfg = None
+    module.init_cfg = without_pretrained(module.init_cfg)
 
 
 def load_pretrained_inits(teacher: nn.Module,
