@@ -5,20 +5,18 @@ import inspect
 from mmengine.registry import DefaultScope
 
 from mmkd_contrast.registry import MODELS
+from mmkd_contrast.type_names import UnknownTypeError
 from .scoped_build import build_in_scope, package_scope
 
 __all__ = ['ConfigEntryError', 'build_entry', 'check_flags']
 
 
-class ConfigEntryError(KeyError):
+class ConfigEntryError(UnknownTypeError):
     """A config entry names a type that no registry holds.
 
-    A ``KeyError``, like the registry's own error it replaces, but printed
-    as the message itself (``KeyError`` would quote it).
+    An :class:`~mmkd_contrast.type_names.UnknownTypeError` (a ``KeyError``
+    printed as the message itself) with the entry's key in front.
     """
-
-    def __str__(self):
-        return str(self.args[0]) if self.args else ''
 
 
 def _describe(cfg):
