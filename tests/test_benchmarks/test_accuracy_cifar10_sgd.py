@@ -59,6 +59,9 @@ def test_options_follow_a_smaller_trial_protocol():
     assert 'model.teacher_ckpt=t.pth' in options
     assert 'param_scheduler.0.T_max=2' in options
     assert 'model.distill_losses.crd.num_samples=200' in options
+    assert 'model.channels_last=True' in options
+    assert 'model.channels_last=True' not in sgd.protocol_options(
+        method(sgd.BASELINE), 0)
     with pytest.raises(ValueError, match='needs a teacher'):
         sgd.protocol_options(method('KD'), 0)
     assert 'NOT the fixed protocol' in sgd.protocol_line((0, ), epochs=2)
