@@ -22,7 +22,7 @@ def build_quietly(model_cfg):
     from mmengine.logging import MMLogger
 
     import mmkd_contrast  # noqa: F401  registers modules
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
 
     logger = MMLogger.get_current_instance()
     level = logger.level

@@ -32,7 +32,7 @@ def build_row(method, teacher_ckpt, data_root, per_class=None):
     from mmengine.optim import build_optim_wrapper
     from mmengine.runner import Runner
 
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     cfg = Config.fromfile(osp.join(sgd.common.CONFIGS, method.config))
     if method.teacher:
         cfg.model.teacher_ckpt = teacher_ckpt

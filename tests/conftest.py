@@ -43,7 +43,7 @@ def quickstart_teacher_ckpt(tmp_path_factory):
     from mmengine.config import Config
 
     import mmkd_contrast  # noqa: F401
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     cfg = Config.fromfile(
         os.path.join(
             os.path.dirname(os.path.dirname(__file__)), 'configs',

@@ -65,7 +65,7 @@ def kept_global_state():
 def save_teacher_checkpoint(model_cfg, path):
     """Build the teacher of distiller config ``model_cfg`` (its initial
     weights) and save it the way mmengine saves checkpoints."""
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     torch.manual_seed(0)
     teacher = build_in_scope(model_cfg.teacher)
     torch.save(dict(state_dict=teacher.state_dict(), meta=dict(epoch=0)),

@@ -17,7 +17,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

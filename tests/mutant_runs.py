@@ -38,7 +38,7 @@ from mmkd_contrast.engine.hooks.checkpoint_match_hook import \
     CheckpointMismatchError
 from mmkd_contrast.models.distillers.teacher_weights import \
     RandomTeacherError
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 PLUGIN_DIR = osp.dirname(osp.abspath(mmkd_contrast.__file__)) + osp.sep
 #: Exception types a user can act on; anything else (AttributeError,

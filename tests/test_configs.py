@@ -7,7 +7,7 @@ import pytest
 from ecosystem_helpers import ecosystem_missing
 from mmengine.config import Config
 
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(__file__))
 CONFIGS = sorted(

@@ -5,7 +5,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import mmkd_contrast  # noqa: F401
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 from mmkd_contrast.type_names import (UnknownTypeError, close_type_names,
                                       plugin_only_types, scope_plugin_types,
                                       suggest_type_names)

@@ -168,7 +168,7 @@ def student_scope(student):
     """The scope the exported student config keeps: its ``_scope_``, else
     the package its type names (``mmseg.EncoderDecoder``: ``mmseg``), else
     ``mmpretrain``."""
-    from mmkd_contrast.models.utils import package_scope
+    from mmkd_contrast.utils import package_scope
     scope = student.get('_scope_') or package_scope(student, 'mmpretrain')
     return 'mmpretrain' if scope == 'mmkd_contrast' else scope
 
@@ -245,7 +245,7 @@ def check_student(cfg, state_dict, checkpoint, allow_partial=False):
         ValueError: Keys are missing, unexpected or mis-shaped (listed),
             unless ``allow_partial``, which only warns.
     """
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     student = build_in_scope(copy.deepcopy(cfg.model.student))
     mismatch = match_state_dict(student.state_dict(), state_dict,
                                 strip_prefix=None)

@@ -6,7 +6,7 @@ import torch
 from mmengine.config import ConfigDict
 
 from ..models.recorders import _closest
-from ..models.utils import build_in_scope
+from ..utils import build_in_scope
 
 
 class TapToolError(Exception):

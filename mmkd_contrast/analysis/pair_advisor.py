@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from ..models.utils import build_in_scope, shape_of
+from ..utils import build_in_scope, shape_of
 
 # Fragments name the plugin's types scoped, as the shipped configs do, so
 # that they resolve whatever the config's default scope.

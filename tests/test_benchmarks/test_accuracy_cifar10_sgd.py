@@ -71,7 +71,7 @@ def test_options_follow_a_smaller_trial_protocol():
 def test_end_to_end_on_tiny_jpegs_and_resume(tmp_path, capsys):
     data = tmp_path / 'cifar10-jpeg'
     make_jpegs(data, train_per_class=3, test_per_class=2)
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     teacher_cfg = Config.fromfile(
         osp.join(sgd.common.CONFIGS, sgd.TEACHER_CONFIG))
     torch.manual_seed(0)
@@ -110,7 +110,7 @@ def test_step_cost_times_every_row(tmp_path, capsys):
     import step_cost_cifar10_sgd as step_cost
     data = tmp_path / 'cifar10-jpeg'
     make_jpegs(data, train_per_class=7, test_per_class=1)
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     teacher_cfg = Config.fromfile(
         osp.join(sgd.common.CONFIGS, sgd.TEACHER_CONFIG))
     teacher = tmp_path / 'resnet56.pth'

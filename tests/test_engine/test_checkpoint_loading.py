@@ -13,7 +13,7 @@ import mmkd_contrast  # noqa: F401  registers the loaders
 from mmkd_contrast.engine import (CheckpointError, load_checkpoint_file,
                                   register_weights_only_loaders,
                                   weights_only_forced)
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KD = osp.join(ROOT, 'configs', 'quickstart',

@@ -26,7 +26,7 @@ from mmengine.config import Config
 from mmpretrain.structures import DataSample
 from step_helpers import ROOT, build_method, sgd_wrapper
 
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 #: The one graph break of the plugin's own, by method.
 NAMED_BREAKS = {'PCKD': {('pckd_distiller.py', 'preview_threshold')}}

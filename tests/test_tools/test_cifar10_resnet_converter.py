@@ -11,7 +11,7 @@ from mmengine.config import Config
 from tool_helpers import ROOT, run_tool
 
 from mmkd_contrast.models.distillers import SingleTeacherDistiller
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 WEIGHTS = osp.join(osp.dirname(ROOT), 'shared', 'weights', 'cifar10-resnet')
 KD_CFG = osp.join(ROOT, 'configs', 'benchmarks',

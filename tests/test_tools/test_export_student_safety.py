@@ -9,7 +9,7 @@ from mmengine.config import Config
 from test_export_student_config import load_export_tool
 from tool_helpers import QUICKSTART, run_tool
 
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 KD = os.path.join(QUICKSTART, 'kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py')
 

@@ -74,7 +74,7 @@ def test_kd_quickstart_one_epoch_test_and_export(tmp_path,
 
     from mmengine.config import Config
 
-    from mmkd_contrast.models.utils import build_in_scope
+    from mmkd_contrast.utils import build_in_scope
     cfg = Config.fromfile(KD)
     cfg.model.teacher_ckpt = None
     cfg.model.data_preprocessor = cfg.data_preprocessor

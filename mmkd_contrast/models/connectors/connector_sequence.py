@@ -2,7 +2,7 @@
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
-from ..utils import build_in_scope, shape_of
+from ...utils import build_in_scope, shape_of
 
 
 @MODELS.register_module()

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
-from ..utils.multi_scale_pooling import (MultiScalePooling, check_scales,
-                                         pooling_matrix)
+from ...utils.multi_scale_pooling import (MultiScalePooling, check_scales,
+                                          pooling_matrix)
 
 __all__ = ['MultiScaleDecoupler', 'check_scales', 'pooling_matrix']
 
@@ -23,7 +23,7 @@ class MultiScaleDecoupler(nn.Module):
     each of the ``k**2`` cells is one local feature (regions in row-major
     order), L2-normalised along the channels (eps 1e-12). Scale 1 is the
     global average-pooled feature. The module has no parameters; the pooling
-    itself is :class:`~mmkd_contrast.models.utils.MultiScalePooling`, which
+    itself is :class:`~mmkd_contrast.utils.MultiScalePooling`, which
     ``MSDCRDLoss`` runs as its own first step.
 
     Args:

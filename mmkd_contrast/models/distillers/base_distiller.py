@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
 from ..recorders import TapRecorder, freeze
-from ..utils import build_in_scope, package_scope, shape_of
+from ...utils import build_in_scope, package_scope, shape_of
 from .data_fields import read_data_field
 from .teacher_predictions import add_teacher_logits
 from .teacher_weights import (RandomTeacherError, load_pretrained_inits,

@@ -1,7 +1,7 @@
 """The layout check of a view-major multi-view training batch."""
 import torch
 
-from ..utils import shape_of
+from ...utils import shape_of
 
 
 def check_multi_view_batch(inputs, data_samples):

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
-from ..utils import build_entry, shape_of
+from ...utils import build_entry, shape_of
 from . import pckd_setup
 from .base_distiller import BaseDistiller
 from .hyperparam_check import check_hyperparams

@@ -1,7 +1,7 @@
 """PCKD's defaults and build-time checks: taps, connectors, loss terms."""
 import torch.nn as nn
 
-from ..utils import build_entry, build_in_scope
+from ...utils import build_entry, build_in_scope
 
 #: Taps PCKD reads: the pooled penultimate feature and the linear
 #: classifier, whose weight rows are the category centres.

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
-from ..utils import build_entry
+from ...utils import build_entry
 from .base_distiller import BaseDistiller
 from .hyperparam_check import check_hyperparams
 

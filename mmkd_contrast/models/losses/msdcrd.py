@@ -8,7 +8,7 @@ from mmengine.dist import get_dist_info
 
 from mmkd_contrast.registry import MODELS
 from mmkd_contrast.utils import should_check_values
-from ..utils.multi_scale_pooling import MultiScalePooling, check_scales
+from ...utils.multi_scale_pooling import MultiScalePooling, check_scales
 from .base_distill_loss import (NON_NEGATIVE, POSITIVE, BaseDistillLoss,
                                 LossInput)
 from .infonce import batch_info_nce

@@ -15,7 +15,7 @@ from mmpretrain.structures import DataSample
 import mmkd_contrast  # noqa: F401
 from mmkd_contrast.models import (CompactProjector, LearnableLowPassFilter,
                                   LowPassFilter)
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))

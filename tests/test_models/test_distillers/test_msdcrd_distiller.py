@@ -10,7 +10,7 @@ from mmpretrain.structures import DataSample
 from tool_helpers import ROOT, last_scalars, train
 
 from mmkd_contrast.models import ChannelAligner, MSDCRDLoss
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 QUICKSTART_CFG = osp.join(ROOT, 'configs', 'quickstart',
                           'msdcrd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py')

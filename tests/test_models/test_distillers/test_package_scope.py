@@ -17,7 +17,7 @@ from mmengine.model import BaseModel
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import Registry
 
-from mmkd_contrast.models.utils import build_in_scope, package_scope
+from mmkd_contrast.utils import build_in_scope, package_scope
 from mmkd_contrast.registry import MODELS
 
 SCOPE = 'i15pkg'

@@ -15,7 +15,7 @@ from mmpretrain.structures import DataSample
 from mmkd_contrast.models import (MultiViewClsDataPreprocessor,
                                   PCKDDistiller)
 from mmkd_contrast.models.distillers import pckd_distiller, pckd_setup
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 from mmkd_contrast.registry import TRANSFORMS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))

@@ -10,7 +10,7 @@ from mmpretrain.structures import DataSample
 
 from mmkd_contrast.models import BaseDistiller, SingleTeacherDistiller
 from mmkd_contrast.models.recorders import TapRecorder
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 KD_CFG = osp.join(ROOT, 'configs', 'quickstart',

@@ -7,7 +7,7 @@ from mmengine.config import Config
 import mmkd_contrast  # noqa: F401
 from mmkd_contrast.models.distillers.teacher_weights import \
     RandomTeacherError
-from mmkd_contrast.models.utils import build_in_scope
+from mmkd_contrast.utils import build_in_scope
 from tool_helpers import QUICKSTART
 
 KD = f'{QUICKSTART}/kd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py'

@@ -2,8 +2,8 @@
 with its values, whatever raised deep inside."""
 import pytest
 
-from mmkd_contrast.models.utils import ConfigEntryError, build_entry
-from mmkd_contrast.models.utils.config_entry import check_flags
+from mmkd_contrast.utils import ConfigEntryError, build_entry
+from mmkd_contrast.utils.config_entry import check_flags
 
 
 def test_a_misspelled_type_names_the_key():
