@@ -1,12 +1,34 @@
-import os.path as osp
-
-from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from mmkd_contrast.registry import HOOKS
-from ..atomic_local_backend import BACKEND_NAME, atomic_write
+from ..atomic_local_backend import BACKEND_NAME
 
 __all__ = ['AtomicCheckpointHook']
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` wait for :meth:`flush`.
+
+    Everything else goes to the wrapped backend.
+    """
+
+    def __init__(self, backend):
+        self._backend = backend
+        self._pending = []
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def remove(self, filepath):
+        self._pending.append((self._backend.remove, filepath))
+
+    def rmtree(self, dir_path):
+        self._pending.append((self._backend.rmtree, dir_path))
+
+    def flush(self):
+        pending, self._pending = self._pending, []
+        for remove, path in pending:
+            remove(path)
 
 
 @HOOKS.register_module()
@@ -16,56 +38,39 @@ class AtomicCheckpointHook(CheckpointHook):
     Takes exactly ``CheckpointHook``'s arguments. For a local output
     directory (and no ``backend_args``/``file_client_args`` given) every
     checkpoint, the best checkpoint included, is written to a temporary file
-    and renamed into place (:class:`AtomicLocalBackend`), and so is the
-    ``last_checkpoint`` file. The new checkpoint and ``last_checkpoint`` are
-    written *before* the oldest checkpoint beyond ``max_keep_ckpts`` is
-    deleted, so a kill at any moment leaves ``last_checkpoint`` naming a
-    complete checkpoint.
+    and renamed into place (:class:`AtomicLocalBackend`). ``CheckpointHook``
+    deletes the checkpoint beyond ``max_keep_ckpts`` (and the previous best
+    checkpoint) before it writes the new one; here those deletions wait
+    until the hook's ``after_*`` method has written the new checkpoint and
+    ``last_checkpoint``. A kill at any moment therefore leaves at least one
+    complete checkpoint, and ``find_resume_checkpoint`` (``--resume``)
+    resumes from it even when the kill emptied ``last_checkpoint``.
     """
 
     def before_train(self, runner):
         out_dir = self.out_dir if self.out_dir is not None else \
             runner.work_dir
-        self._atomic = (self.backend_args is None
-                        and self.file_client_args is None
-                        and '://' not in str(out_dir))
-        if self._atomic:
+        atomic = (self.backend_args is None and self.file_client_args is None
+                  and '://' not in str(out_dir))
+        if atomic:
             self.backend_args = dict(backend=BACKEND_NAME)
         super().before_train(runner)
+        if atomic:
+            self.file_backend = _DeferredRemoval(self.file_backend)
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
-        if not getattr(self, '_atomic', False):
-            return super()._save_checkpoint_with_step(runner, step, meta)
-        outdated = None
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
-                                            self.keep_ckpt_ids[-1] == step):
-            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-                outdated = self.keep_ckpt_ids.popleft()
-            self.keep_ckpt_ids.append(step)
-            runner.message_hub.update_info('keep_ckpt_ids',
-                                           list(self.keep_ckpt_ids))
-        ckpt_filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir,
-                                                     ckpt_filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
-        if not is_main_process():
-            return
-        atomic_write(self.last_ckpt, osp.join(runner.work_dir,
-                                              'last_checkpoint'))
-        if outdated is not None:
-            path = self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(outdated))
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):
-                self.file_backend.rmtree(path)
+    def _remove_outdated(self):
+        if isinstance(self.file_backend, _DeferredRemoval):
+            self.file_backend.flush()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        self._remove_outdated()
+
+    def after_train_epoch(self, runner):
+        super().after_train_epoch(runner)
+        self._remove_outdated()
+
+    def after_val_epoch(self, runner, metrics=None):
+        super().after_val_epoch(runner, metrics)
+        self._remove_outdated()

@@ -28,6 +28,9 @@ class FakeRunner:
         self.logger = MMLogger.get_instance(name)
         self.message_hub = MessageHub.get_instance(name)
         self.step = 0
+        self.epoch = 0
+        self.max_epochs = 10
+        self.iter = 0
 
     def save_checkpoint(self, out_dir, filename, file_client_args=None,
                         meta=None, backend_args=None, **kwargs):
@@ -37,14 +40,19 @@ class FakeRunner:
                         path, backend_args=backend_args)
 
 
+def end_epoch(hook, runner, step):
+    """The hook's public call at the end of epoch ``step``."""
+    runner.step = step
+    runner.epoch = step - 1
+    hook.after_train_epoch(runner)
+
+
 def run_two_saves(hook, tmp_path, name, kill):
     runner = FakeRunner(tmp_path, name)
     hook.before_train(runner)
-    runner.step = 1
-    hook._save_checkpoint_with_step(runner, 1, dict())
-    runner.step = 2
+    end_epoch(hook, runner, 1)
     with kill, pytest.raises(Killed):
-        hook._save_checkpoint_with_step(runner, 2, dict())
+        end_epoch(hook, runner, 2)
     return runner
 
 
@@ -103,13 +111,43 @@ def test_saves_rotate_like_checkpoint_hook(tmp_path):
     hook = AtomicCheckpointHook(interval=1, max_keep_ckpts=2)
     hook.before_train(runner)
     for step in (1, 2, 3):
-        runner.step = step
-        hook._save_checkpoint_with_step(runner, step, dict())
+        end_epoch(hook, runner, step)
     assert sorted(os.listdir(tmp_path)) == [
         'epoch_2.pth', 'epoch_3.pth', 'last_checkpoint']
     assert (tmp_path / 'last_checkpoint').read_text() == str(
         tmp_path / 'epoch_3.pth')
     assert runner.message_hub.get_info('keep_ckpt_ids') == [2, 3]
+
+
+def test_kill_while_naming_the_new_checkpoint_keeps_both(tmp_path,
+                                                         monkeypatch):
+    """mmengine writes ``last_checkpoint`` in place; a kill there leaves it
+    empty. The outdated checkpoint is not deleted yet, and resuming takes
+    the new, complete one."""
+    from mmengine.hooks import checkpoint_hook
+
+    class Kill:
+
+        def __enter__(self):
+            def open_(path, *args, **kwargs):
+                if str(path).endswith('last_checkpoint'):
+                    with open(path, 'w'):
+                        pass
+                    raise Killed()
+                return open(path, *args, **kwargs)
+            monkeypatch.setattr(checkpoint_hook, 'open', open_,
+                                raising=False)
+
+        def __exit__(self, *exc):
+            monkeypatch.undo()
+
+    hook = AtomicCheckpointHook(interval=1, max_keep_ckpts=1)
+    run_two_saves(hook, tmp_path, 'atomic_kill_pointer', Kill())
+    assert sorted(os.listdir(tmp_path)) == [
+        'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint']
+    assert (tmp_path / 'last_checkpoint').read_text() == ''
+    path, _ = find_resume_checkpoint(str(tmp_path))
+    assert path == str(tmp_path / 'epoch_2.pth')
 
 
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
