@@ -80,8 +80,13 @@ def test_pckd_configs_released_objective_and_kd_variants():
         assert f'pckd_{pair}_1xb64_cifar100.py' in names
         assert f'pckd+kd_{pair}_1xb64_cifar100.py' in names
     assert 'pckd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py' in names
+    from mmkd_contrast.models.distillers import pckd_setup
     for path, name in zip(PCKD_CONFIGS, names):
-        losses = Config.fromfile(path).model.distill_losses
+        # What the distiller builds: the config's keys over the defaults.
+        losses = Config(dict(losses=pckd_setup.with_defaults(
+            Config.fromfile(path).model.get('distill_losses'),
+            pckd_setup.DEFAULT_LOSSES, 'model.distill_losses',
+            templates=dict(kd=pckd_setup.KD_LOSS)))).losses
         assert losses.cc.loss_weight == 0.05, name
         assert losses.fa.loss_weight == 20.0, name
         assert losses.ca.loss_weight == 1.0, name

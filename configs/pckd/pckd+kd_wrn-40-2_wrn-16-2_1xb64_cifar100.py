@@ -5,7 +5,6 @@
 # The authors' code has this term but their released command leaves it off.
 _base_ = ['./pckd_wrn-40-2_wrn-16-2_1xb64_cifar100.py']
 
-# (_delete_: the base's kd is None, there is nothing to merge into.)
 model = dict(
     distill_losses=dict(
-        kd=dict(_delete_=True, type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0)))
+        kd=dict(type='mmkd_contrast.KDLoss', tau=4.0, loss_weight=1.0)))

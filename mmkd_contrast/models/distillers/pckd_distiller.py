@@ -88,17 +88,21 @@ class PCKDDistiller(BaseDistiller):
             ``d_s -> d_t`` and ``d_s -> d_t``, read from the classifier
             weights; ``s_align``'s ``hidden_channels`` to ``16 * d_t``.
             ``s_align`` is only built while ``distill_losses.fa`` is set (a
-            config for it is otherwise ignored). Defaults to
-            :data:`~.pckd_setup.DEFAULT_CONNECTORS`.
-        distill_losses (dict, optional): Exactly the keys ``kd``, ``cc``,
-            ``ca`` and ``fa`` (a ``KDLoss``, ``CategoryContrastLoss``,
+            config for it is otherwise ignored). Given over
+            :data:`~.pckd_setup.DEFAULT_CONNECTORS` key by key
+            (:func:`~.pckd_setup.with_defaults`).
+        distill_losses (dict, optional): The keys ``kd``, ``cc``, ``ca``
+            and ``fa`` (a ``KDLoss``, ``CategoryContrastLoss``,
             ``CentreAlignLoss`` and ``FeatureAlignLoss`` config, or None to
-            switch that term off). Defaults to
+            switch that term off), given over
             :data:`~.pckd_setup.DEFAULT_LOSSES` (the released objective,
-            without ``kd``).
+            without ``kd``) key by key: a key not given keeps its default,
+            a dict without ``type`` is merged over the default entry (for
+            ``kd``, over :data:`~.pckd_setup.KD_LOSS`).
         preview (dict | nn.Module, optional): The ``PreviewWeighting``
-            config. Defaults to ``dict(type='PreviewWeighting',
-            base=1.005)``.
+            config; a dict without ``type`` (e.g.
+            ``dict(final_threshold=3.31)``) is merged over
+            :data:`~.pckd_setup.DEFAULT_PREVIEW` (base 1.005).
         data_preprocessor (dict | nn.Module, optional): Usually
             ``dict(type='MultiViewClsDataPreprocessor', ...)``. A
             multi-view preprocessor config stays with the distiller and the
@@ -133,6 +137,12 @@ class PCKDDistiller(BaseDistiller):
                  init_cfg=None,
                  allow_random_teacher: bool = False,
                  channels_last=False):
+        connectors = pckd_setup.with_defaults(
+            connectors, pckd_setup.DEFAULT_CONNECTORS, 'model.connectors')
+        distill_losses = pckd_setup.with_defaults(
+            distill_losses, pckd_setup.DEFAULT_LOSSES, 'model.distill_losses',
+            templates=dict(kd=pckd_setup.KD_LOSS))
+        preview = pckd_setup.preview_with_defaults(preview)
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         check_hyperparams(dict(preview=preview), 'model')
@@ -161,14 +171,10 @@ class PCKDDistiller(BaseDistiller):
                 'loss_module (an mmpretrain ClsHead); '
                 f'{type(self.student).__name__} has none')
 
-        if distill_losses is None:
-            distill_losses = pckd_setup.DEFAULT_LOSSES
         self.connectors = pckd_setup.build_connectors(
             connectors, distill_losses, d_s, d_t)
         self.distill_losses, not_applicable = pckd_setup.build_losses(
             distill_losses, d_s, d_t)
-        if preview is None:
-            preview = dict(type='PreviewWeighting', base=1.005)
         self.preview = preview if isinstance(
             preview, torch.nn.Module) else build_entry(preview,
                                                        'model.preview')
@@ -177,23 +183,7 @@ class PCKDDistiller(BaseDistiller):
         self.apply_memory_format()  # the connectors too
         # This epoch's preview threshold, written on the host each step.
         self.register_buffer('_threshold', torch.zeros(()), persistent=False)
-        self._log_terms(not_applicable, d_s, d_t)
-
-    def _log_terms(self, not_applicable, d_s, d_t):
-        active = ', '.join(
-            f'{name} (loss_weight='
-            f'{getattr(self.distill_losses[name], "loss_weight", "?")})'
-            for name in self.distill_losses)
-        print_log(f'PCKDDistiller: student CE + {active or "no terms"}',
-                  logger='current')
-        for name in not_applicable:
-            print_log(
-                f'PCKDDistiller: {pckd_setup.TERMS[name]}, '
-                f'distill_losses.{name}) is absent: the student feature '
-                f'width d_s = {d_s} differs from the teacher\'s d_t = {d_t}, '
-                'and the term is only defined when they are equal.',
-                logger='current',
-                level=logging.WARNING)
+        pckd_setup.log_terms(self.distill_losses, not_applicable, d_s, d_t)
 
     # ---------------------------------------------------------------- forward
     def _labels(self, data_samples):

@@ -1,5 +1,8 @@
 """PCKD's defaults and build-time checks: taps, connectors, loss terms."""
+import logging
+
 import torch.nn as nn
+from mmengine.logging import print_log
 
 from ...utils import build_entry, build_in_scope
 
@@ -44,6 +47,10 @@ DEFAULT_LOSSES = dict(
 #: of the ``+kd`` configs).
 KD_LOSS = dict(type='KDLoss', tau=4.0, loss_weight=1.0)
 
+#: The preview weighting of the authors' code: ``base ** epoch`` threshold
+#: with base 1.005 (their 240 epochs).
+DEFAULT_PREVIEW = dict(type='PreviewWeighting', base=1.005)
+
 #: The terms, in build order, with the names logs give them.
 TERMS = {
     'kd': 'L_KD (preview-weighted KD on the unrotated views',
@@ -54,6 +61,58 @@ TERMS = {
 
 MULTI_VIEW_PREPROCESSORS = ('MultiViewClsDataPreprocessor',
                             'mmkd_contrast.MultiViewClsDataPreprocessor')
+
+
+def with_defaults(given, defaults, key, templates=None):
+    """``given`` over ``defaults``, key by key: the settings PCKD builds.
+
+    A key not given keeps its default; a given entry replaces it (None
+    switches it off); a given dict without ``type`` is a partial override,
+    merged over the default entry (or over ``templates[key]`` when the
+    default is off, e.g. ``kd`` over :data:`KD_LOSS`). The defaults are
+    stated here once; configs give only what differs.
+
+    Args:
+        given (dict | None): What the config gives.
+        defaults (dict): Name to default entry.
+        key (str): The config key, for the error, e.g.
+            ``'model.distill_losses'``.
+        templates (dict, optional): Entries to merge a typeless dict over
+            where the default is None.
+
+    Returns:
+        dict: One entry per name of ``defaults``.
+
+    Raises:
+        KeyError: ``given`` has a name ``defaults`` does not.
+    """
+    merged = dict(defaults)
+    if given is None:
+        return merged
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise KeyError(
+            f'PCKDDistiller: {key} has unknown keys {unknown}; its keys are '
+            f'{sorted(defaults)} (one not given keeps its default, None '
+            'switches it off)')
+    for name, cfg in given.items():
+        base = defaults[name]
+        if base is None and templates:
+            base = templates.get(name)
+        if isinstance(cfg, dict) and 'type' not in cfg and base is not None:
+            cfg = dict(base, **cfg)
+        merged[name] = cfg
+    return merged
+
+
+def preview_with_defaults(preview):
+    """The preview config: a dict without ``type`` is merged over
+    :data:`DEFAULT_PREVIEW`; None gives it; anything else is kept."""
+    if preview is None:
+        return dict(DEFAULT_PREVIEW)
+    if isinstance(preview, dict) and 'type' not in preview:
+        return dict(DEFAULT_PREVIEW, **preview)
+    return preview
 
 
 def split_multi_view_preprocessor(student, data_preprocessor):
@@ -129,8 +188,8 @@ def build_connectors(connectors, losses, d_s, d_t):
     is active: a config for it is otherwise ignored.
 
     Args:
-        connectors (dict | None): Name to config or module; None gives
-            :data:`DEFAULT_CONNECTORS`.
+        connectors (dict): Name to config or module, defaults filled in
+            (:func:`with_defaults`).
         losses (dict): The ``distill_losses`` configs (None = term off).
         d_s (int): Student feature width.
         d_t (int): Teacher feature width.
@@ -139,21 +198,18 @@ def build_connectors(connectors, losses, d_s, d_t):
         nn.ModuleDict: ``s_embed``, ``t_embed`` and, with ``fa``, ``s_align``.
 
     Raises:
-        KeyError: A needed connector is missing or an unknown one is given.
+        KeyError: A needed connector is switched off.
         ValueError: A connector's widths do not match the classifiers.
     """
-    connectors = DEFAULT_CONNECTORS if connectors is None else connectors
     needed = ['s_embed', 't_embed']
     if losses.get('fa') is not None:
         needed.append('s_align')
-    unknown = sorted(set(connectors) - set(DEFAULT_CONNECTORS))
-    missing = [name for name in needed if name not in connectors]
-    if unknown or missing:
+    missing = [name for name in needed if connectors.get(name) is None]
+    if missing:
         raise KeyError(
             'PCKDDistiller: connectors are s_embed and t_embed (the heads '
             'e_s and e_t of L_CC) and s_align (g of L_FA, needed while '
-            f'distill_losses.fa is set); missing {missing}, unknown '
-            f'{unknown}')
+            f'distill_losses.fa is set); {missing} switched off')
     widths = dict(s_embed=(d_s, d_s), t_embed=(d_s, d_t), s_align=(d_s, d_t))
     built = nn.ModuleDict()
     for name in needed:
@@ -188,15 +244,7 @@ def build_losses(losses, d_s, d_t):
     Returns:
         tuple: ``(nn.ModuleDict of the active terms, list of the names left
         out as not applicable)``.
-
-    Raises:
-        KeyError: The keys are not exactly :data:`TERMS`.
     """
-    if set(losses) != set(TERMS):
-        raise KeyError(
-            f'PCKDDistiller: distill_losses must have exactly the keys '
-            f'{sorted(TERMS)} (None switches a term off), got '
-            f'{sorted(losses)}')
     built, not_applicable = nn.ModuleDict(), []
     for name in TERMS:
         cfg = losses[name]
@@ -210,3 +258,20 @@ def build_losses(losses, d_s, d_t):
             continue
         built[name] = loss
     return built, not_applicable
+
+
+def log_terms(losses, not_applicable, d_s, d_t):
+    """Log the active terms and, as a warning, each one left out."""
+    active = ', '.join(
+        f'{name} (loss_weight={getattr(loss, "loss_weight", "?")})'
+        for name, loss in losses.items())
+    print_log(f'PCKDDistiller: student CE + {active or "no terms"}',
+              logger='current')
+    for name in not_applicable:
+        print_log(
+            f'PCKDDistiller: {TERMS[name]}, distill_losses.{name}) is '
+            f'absent: the student feature width d_s = {d_s} differs from '
+            f"the teacher's d_t = {d_t}, and the term is only defined when "
+            'they are equal.',
+            logger='current',
+            level=logging.WARNING)

@@ -14,7 +14,7 @@ from mmpretrain.structures import DataSample
 
 from mmkd_contrast.models import (MultiViewClsDataPreprocessor,
                                   PCKDDistiller)
-from mmkd_contrast.models.distillers import pckd_distiller, pckd_setup
+from mmkd_contrast.models.distillers import pckd_setup
 from mmkd_contrast.utils import build_in_scope
 from mmkd_contrast.registry import TRANSFORMS
 
@@ -259,7 +259,7 @@ def test_preview_weights_follow_the_epoch():
 
 
 def test_center_align_absent_and_logged_once_when_widths_differ():
-    with mock.patch.object(pckd_distiller, 'print_log') as log:
+    with mock.patch.object(pckd_setup, 'print_log') as log:
         model = build(student_width=2, teacher_width=4,
                       distill_losses=WITH_KD)
         inputs, samples = multi_view_batch(model, [0, 1, 2])
@@ -277,7 +277,7 @@ def test_center_align_absent_and_logged_once_when_widths_differ():
     assert model.connectors['t_embed'].proj.weight.shape == (32, 16)
     assert model.connectors['s_align'].proj[-1].weight.shape == (32, 16 * 32)
     # Equal widths: L_CA present, nothing logged about it.
-    with mock.patch.object(pckd_distiller, 'print_log') as log:
+    with mock.patch.object(pckd_setup, 'print_log') as log:
         model = build()
     assert 'ca' in model.distill_losses
     assert not any('L_CA' in str(c.args[0]) for c in log.call_args_list)
@@ -359,8 +359,30 @@ def test_terms_can_be_switched_off_and_keys_are_checked():
     model = build(distill_losses=losses_cfg)
     losses = model(inputs, samples, mode='loss')
     assert 'distill.loss_fa' not in losses and 'distill.loss_kd' in losses
-    with pytest.raises(KeyError, match='exactly the keys'):
-        build(distill_losses=dict(kd=losses_cfg['cc']))
+    with pytest.raises(KeyError, match=r"unknown keys \['kl'\]"):
+        build(distill_losses=dict(kl=losses_cfg['cc']))
+
+
+def test_defaults_are_merged_key_by_key():
+    """A key not given keeps its default; a dict without a type is merged
+    over the default entry (kd: over KD_LOSS); None switches a term off."""
+    model = build(distill_losses=dict(cc=dict(loss_weight=0.1), fa=None),
+                  preview=dict(final_threshold=3.31))
+    assert set(model.distill_losses) == {'cc', 'ca'}
+    cc = model.distill_losses['cc']
+    assert (cc.loss_weight, cc.temperature, cc.base_temperature) == (
+        0.1, 4.0, 0.07)
+    assert model.distill_losses['ca'].loss_weight == 1.0
+    model.preview.set_max_epochs(240)
+    assert model.preview.final_threshold == 3.31
+    assert model.preview.base == pytest.approx(1.005, abs=1e-5)
+    model = build(distill_losses=dict(kd=dict(loss_weight=0.5)))
+    assert set(model.distill_losses) == {'kd', 'cc', 'ca', 'fa'}
+    kd = model.distill_losses['kd']
+    assert (type(kd).__name__, kd.tau, kd.loss_weight) == ('KDLoss', 4.0,
+                                                           0.5)
+    with pytest.raises(ValueError, match='loss_weight'):
+        build(distill_losses=dict(ca=dict(loss_weight=float('nan'))))
 
 
 def test_align_connector_follows_the_fa_term():
@@ -381,8 +403,10 @@ def test_align_connector_follows_the_fa_term():
     model = build(connectors=embeds,
                   distill_losses=dict(pckd_setup.DEFAULT_LOSSES, fa=None))
     assert set(model.connectors) == {'s_embed', 't_embed'}
-    with pytest.raises(KeyError, match=r"missing \['s_align'\]"):
-        build(connectors=embeds)
+    model = build(connectors=embeds)  # s_align keeps its default
+    assert model.connectors['s_align'].hidden_channels == 16 * 16
+    with pytest.raises(KeyError, match=r"\['s_align'\] switched off"):
+        build(connectors=dict(s_align=None))
     with pytest.raises(ValueError, match="connector 's_align' must map"):
         build(connectors=dict(
             embeds, s_align=dict(type='ProjectionHead', out_channels=8)))
