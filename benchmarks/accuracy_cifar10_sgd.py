@@ -251,17 +251,49 @@ def run_one(method, seed, args, threads, progress):
     return record
 
 
+def crd_gains(rows):
+    """Points over the CRD row's mean for each distiller row of the resnet8
+    student (None elsewhere, or while CRD has no result)."""
+    means = {r['method']: r['mean'] for r in rows}
+    cnn = {m.name for m in METHODS if m.student == _R8 and m.teacher}
+    return {r['method']: (r['mean'] - means['CRD'] if 'CRD' in means and
+                          r['method'] in cnn - {'CRD'} else None)
+            for r in rows}
+
+
+def with_crd_column(table, csv_text, rows):
+    """Add the "gain over CRD" column after "gain over KD" to the Markdown
+    table and the CSV."""
+    gains = [earlier.format_gain(g) for g in crd_gains(rows).values()]
+    lines = table.rstrip('\n').split('\n')
+    cells = [line.split(' | ') for line in lines]
+    cells[0].insert(6, 'gain over CRD')
+    for row, gain in zip(cells[2:], gains):
+        row.insert(6, gain)
+    table = '\n'.join(' | '.join(c) for c in cells[:1]) + '\n' + \
+        '|---' * 9 + '|\n' + '\n'.join(' | '.join(c) for c in cells[2:])
+    csv_lines = csv_text.rstrip('\n').split('\n')
+    out = [csv_lines[0].replace('gain_over_kd,',
+                                'gain_over_kd,gain_over_crd,')]
+    for line, gain in zip(csv_lines[1:], crd_gains(rows).values()):
+        head, _, tail = line.rpartition(',')  # top1_per_seed is last
+        out.append(f'{head},{"" if gain is None else f"{gain:.2f}"},{tail}')
+    return table + '\n', '\n'.join(out) + '\n'
+
+
 def write_outputs(results, methods, teachers, args):
     """Write the table, CSV, runs and chart of the results so far."""
     from plots import accuracy_chart
     rows = earlier.summarize(results, methods)
-    table = earlier.markdown_table(rows, methods, teachers)
+    table, csv_text = with_crd_column(
+        earlier.markdown_table(rows, methods, teachers),
+        earlier.csv_text(rows, methods, teachers), rows)
     stem = osp.join(args.out_dir, 'accuracy_cifar10_sgd')
     with open(stem + '.md', 'w') as f:
         f.write(protocol_line(args.seeds, args.per_class, args.epochs) +
                 '\n\n' + table)
     with open(stem + '.csv', 'w') as f:
-        f.write(earlier.csv_text(rows, methods, teachers))
+        f.write(csv_text)
     with open(stem + '_runs.json', 'w') as f:
         json.dump(results, f, indent=1)
     if rows:

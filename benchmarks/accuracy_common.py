@@ -196,7 +196,9 @@ def format_mean_std(mean, std):
 
 def teacher_stamp(teacher_ckpt):
     """``'<checkpoint>@<mtime>'``: a finished run is reused only with the
-    very teacher it was distilled from."""
+    very teacher it was distilled from, however its path is spelled (the
+    path is made absolute)."""
     if teacher_ckpt is None:
         return None
-    return f'{teacher_ckpt}@{osp.getmtime(teacher_ckpt):.0f}'
+    path = osp.realpath(teacher_ckpt)
+    return f'{path}@{osp.getmtime(path):.0f}'

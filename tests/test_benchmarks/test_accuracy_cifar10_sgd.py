@@ -2,6 +2,8 @@
 options, and an end-to-end run on tiny made-up JPEGs with a random resnet56
 teacher (student alone and KD, one epoch), started twice to show that
 finished runs are reused."""
+import csv
+import io
 import json
 import os.path as osp
 import sys
@@ -14,6 +16,7 @@ from test_accuracy_cifar10 import make_jpegs
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
 
+import accuracy_cifar10 as earlier  # noqa: E402
 import accuracy_cifar10_sgd as sgd  # noqa: E402
 
 
@@ -125,3 +128,25 @@ def test_step_cost_times_every_row(tmp_path, capsys):
     assert [line.split(' | ')[0][2:] for line in lines] == [
         m.name for m in sgd.METHODS]
     assert lines[0].split(' | ')[2] == '1.00'
+
+
+def test_table_and_csv_gain_over_crd():
+    runs = [dict(method=name, seed=0, top1=top1) for name, top1 in (
+        (sgd.BASELINE, 50.0), ('KD', 55.0), ('CRD', 52.0),
+        ('MSDCRD', 56.5), (sgd.VIT_BASELINE, 40.0))]
+    rows = earlier.summarize(runs, sgd.METHODS)
+    table, csv_text = sgd.with_crd_column(
+        earlier.markdown_table(rows, sgd.METHODS),
+        earlier.csv_text(rows, sgd.METHODS), rows)
+    lines = table.strip().split('\n')
+    assert lines[0].split(' | ')[6] == 'gain over CRD'
+    assert lines[1] == '|---' * 9 + '|'
+    cells = {line.split(' | ')[0]: line.split(' | ') for line in lines[2:]}
+    assert cells['| MSDCRD'][6] == '+4.50'
+    assert cells['| KD'][6] == '+3.00'
+    assert cells['| CRD'][6] == '—'
+    assert cells[f'| {sgd.BASELINE}'][6] == '—'
+    csv_rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [r['gain_over_crd'] for r in csv_rows] == ['', '3.00', '', '4.50',
+                                                      '']
+    assert csv_rows[3]['top1_per_seed'] == '56.50'

@@ -161,8 +161,11 @@ def test_teacher_stamp_names_the_checkpoint_and_its_time(tmp_path):
     ckpt = tmp_path / 'epoch_4.pth'
     ckpt.write_bytes(b'x')
     stamp = acc.teacher_stamp(str(ckpt))
-    assert stamp.startswith(f'{ckpt}@')
+    assert stamp.startswith(f'{osp.realpath(ckpt)}@')
     assert stamp.split('@')[1].isdigit()
+    # The same file spelled relative to another directory: the same stamp.
+    relative = osp.relpath(ckpt)
+    assert acc.teacher_stamp(relative) == stamp
 
 
 def test_agreement_table_lists_the_rows_that_logged_it():
