@@ -43,7 +43,7 @@ PREFIX = 'student.'
 MULTI_VIEW_PREPROCESSORS = ('MultiViewClsDataPreprocessor', )
 
 
-def parse_args():
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Export the distilled student as a plain mmpretrain '
         'checkpoint and config.')
@@ -308,7 +308,7 @@ def export(config, checkpoint, out, cfg_options=None, force=False,
     return out, cfg_path
 
 
-def main():
+def main() -> None:
     args = parse_args()
     ckpt, cfg_path = export(args.config, args.checkpoint, args.out,
                             args.cfg_options, force=args.force,

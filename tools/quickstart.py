@@ -112,7 +112,7 @@ def print_table(rows, work_root):
           'benchmarks/accuracy_embedded.py has the 3-seed protocol.')
 
 
-def main():
+def main() -> None:
     parser = argparse.ArgumentParser(
         description='Train the quickstart teachers, the student alone and '
         'the student distilled with each method on the embedded MNIST '

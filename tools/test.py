@@ -18,7 +18,7 @@ from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import setup_cpu_distributed
 
 
-def parse_args():
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test a checkpoint with an mmkd_contrast config.')
     parser.add_argument('config', help='test config file path')
@@ -108,7 +108,7 @@ def set_tta(cfg):
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
-def main():
+def main() -> None:
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')

@@ -15,7 +15,7 @@ from mmkd_contrast.type_names import suggest_type_names
 from mmkd_contrast.utils import DEBUG_CHECKS_ENV, setup_cpu_distributed
 
 
-def parse_args():
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Train a classifier or distil a student with '
         'mmkd_contrast.')
@@ -197,7 +197,7 @@ def merge_args(cfg, args):
     return cfg
 
 
-def main():
+def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:

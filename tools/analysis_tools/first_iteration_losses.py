@@ -36,7 +36,7 @@ import mmkd_contrast  # noqa: F401  registers modules
 from mmkd_contrast.registry import MODELS
 
 
-def parse_args():
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Print a distiller's losses on its first training "
         'batches (seeded, teacher checkpoint dropped).')
@@ -152,7 +152,7 @@ def differences(before, after, rtol):
     return lines
 
 
-def main():
+def main() -> None:
     args = parse_args()
     results = {}
     for config in args.configs:

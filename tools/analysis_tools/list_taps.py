@@ -23,6 +23,7 @@ Example::
 """
 import argparse
 import sys
+from typing import List, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -37,7 +38,7 @@ from mmkd_contrast.engine.checkpoint_loading import (load_checkpoint_file,
                                                      state_dict_of)
 
 
-def parse_args(argv=None):
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Print the module paths of a distiller config\'s student '
         'and teacher with their output shapes on one dummy batch; with '
@@ -147,7 +148,7 @@ def print_pair(nets, records, s_text, t_text):
         print(text.rstrip())
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
         cfg = Config.fromfile(args.config)

@@ -25,6 +25,7 @@ import os.path as osp
 import re
 import sys
 import tempfile
+from typing import List, Optional
 
 import torch
 
@@ -189,7 +190,7 @@ def convert(src, dst, check_sha256=False):
     return meta
 
 
-def parse_args(argv=None):
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0].replace('\n', ' '),
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -202,7 +203,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         meta = convert(args.src, args.dst, args.check_sha256)
