@@ -1,7 +1,7 @@
 import os.path as osp
 from functools import lru_cache
 from importlib.util import find_spec
-from typing import Optional
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
@@ -64,8 +64,8 @@ class EmbeddedMNIST(BaseDataset):
     def __init__(self,
                  split: str = 'train',
                  train_subset_per_class: Optional[int] = None,
-                 pipeline=(),
-                 **kwargs):
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 **kwargs: Any) -> None:
         if split not in ('train', 'test'):
             raise ValueError(
                 f"EmbeddedMNIST: split must be 'train' or 'test', got "

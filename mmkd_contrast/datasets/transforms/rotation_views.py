@@ -1,4 +1,6 @@
 """PCKD's four rotated views of one image."""
+from typing import Callable, Sequence, Union
+
 # mmpretrain's transforms (RandomCrop, ...) must be registered for an
 # unscoped ``view_pipeline`` type to resolve through the parent registry.
 import mmpretrain.datasets  # noqa: F401
@@ -49,7 +51,9 @@ class RotationViews(BaseTransform):
     #: Number of views: rotations by 0°, 90°, 180°, 270° counter-clockwise.
     NUM_VIEWS = 4
 
-    def __init__(self, view_pipeline=(), flip_prob=0.5):
+    def __init__(self,
+                 view_pipeline: Sequence[Union[dict, Callable]] = (),
+                 flip_prob: float = 0.5) -> None:
         if not 0 <= flip_prob <= 1:
             raise ValueError('RotationViews: flip_prob must be in [0, 1], got '
                              f'{flip_prob}')

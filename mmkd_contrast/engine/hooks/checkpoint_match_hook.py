@@ -41,7 +41,7 @@ class CheckpointMatchHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, strict=True):
+    def __init__(self, strict: bool = True) -> None:
         self.strict = strict
 
     def after_load_checkpoint(self, runner, checkpoint):

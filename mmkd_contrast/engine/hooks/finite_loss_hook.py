@@ -36,7 +36,7 @@ class FiniteLossHook(Hook):
 
     priority = 'HIGH'
 
-    def __init__(self, check_checkpoint=True):
+    def __init__(self, check_checkpoint: bool = True) -> None:
         self.check_checkpoint = check_checkpoint
 
     def after_train_iter(self,

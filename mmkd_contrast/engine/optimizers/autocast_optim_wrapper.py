@@ -1,5 +1,6 @@
 """Mixed precision without loss scaling: bf16 autocast, on a CPU too."""
 from contextlib import contextmanager
+from typing import Any, Optional, Union
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -33,7 +34,10 @@ class AutocastOptimWrapper(OptimWrapper):
             ``accumulative_counts``, ``clip_grad``).
     """
 
-    def __init__(self, dtype='bfloat16', device_type=None, **kwargs):
+    def __init__(self,
+                 dtype: Union[str, torch.dtype] = 'bfloat16',
+                 device_type: Optional[str] = None,
+                 **kwargs: Any) -> None:
         if isinstance(dtype, str):
             dtype = getattr(torch, dtype, None)
         if dtype is not torch.bfloat16:

@@ -1,4 +1,7 @@
 """CIFAR MobileNetV2 of the CIFAR-100 knowledge-distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
@@ -121,19 +124,19 @@ class CIFARMobileNetV2(CIFARBackbone):
                       (96, 3, 1), (160, 3, 2), (320, 1, 1))
 
     def __init__(self,
-                 widen_factor=0.5,
-                 expand_ratio=6,
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 init_cfg=[
+                 widen_factor: float = 0.5,
+                 expand_ratio: int = 6,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(
                          type='Kaiming',
                          layer='Conv2d',
                          mode='fan_out',
                          nonlinearity='relu'),
                      dict(type='Constant', val=1, layer=['_BatchNorm'])
-                 ]):
+                 ]) -> None:
         super().__init__(init_cfg)
         if not widen_factor > 0:
             raise ValueError('CIFARMobileNetV2: widen_factor must be '
@@ -177,7 +180,7 @@ class CIFARMobileNetV2(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

@@ -1,4 +1,7 @@
 """CIFAR ResNets of the CIFAR-100 knowledge-distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -221,19 +224,19 @@ class CIFARResNet(CIFARBackbone):
     }
 
     def __init__(self,
-                 arch='resnet8x4',
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 shortcut='projection',
-                 init_cfg=[
+                 arch: str = 'resnet8x4',
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 shortcut: str = 'projection',
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(
                          type='Kaiming',
                          layer='Conv2d',
                          mode='fan_out',
                          nonlinearity='relu'),
                      dict(type='Constant', val=1, layer=['_BatchNorm'])
-                 ]):
+                 ]) -> None:
         super().__init__(init_cfg)
         block_type, stem_channels, widths, depths = select_arch(
             type(self).__name__, arch, self.arch_settings)
@@ -283,7 +286,7 @@ class CIFARResNet(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

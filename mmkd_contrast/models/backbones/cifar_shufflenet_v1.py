@@ -1,4 +1,6 @@
 """CIFAR ShuffleNetV1 of the CIFAR-100 knowledge-distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -107,10 +109,10 @@ class CIFARShuffleNetV1(CIFARBackbone):
     stage_units = (4, 8, 4)
 
     def __init__(self,
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 init_cfg=None):
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg)
         stem_channels = 24
         self.conv1 = nn.Conv2d(3, stem_channels, 1, bias=False)
@@ -140,7 +142,7 @@ class CIFARShuffleNetV1(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

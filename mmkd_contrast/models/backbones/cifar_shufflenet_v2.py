@@ -1,4 +1,6 @@
 """CIFAR ShuffleNetV2 of the CIFAR-100 knowledge-distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -138,11 +140,11 @@ class CIFARShuffleNetV2(CIFARBackbone):
     stage_units = (3, 7, 3)
 
     def __init__(self,
-                 widen_factor=1.0,
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 init_cfg=None):
+                 widen_factor: float = 1.0,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg)
         channels = select_arch(
             type(self).__name__, widen_factor, self.width_settings,
@@ -169,7 +171,7 @@ class CIFARShuffleNetV2(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

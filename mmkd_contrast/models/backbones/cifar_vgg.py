@@ -1,4 +1,7 @@
 """CIFAR VGGs (with BatchNorm) of the CIFAR-100 distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -85,18 +88,18 @@ class CIFARVGG(CIFARBackbone):
     stage_widths = (64, 128, 256, 512, 512)
 
     def __init__(self,
-                 arch='vgg13',
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 init_cfg=[
+                 arch: str = 'vgg13',
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(
                          type='Kaiming',
                          layer='Conv2d',
                          mode='fan_out',
                          nonlinearity='relu'),
                      dict(type='Constant', val=1, layer=['_BatchNorm'])
-                 ]):
+                 ]) -> None:
         super().__init__(init_cfg)
         convs_per_stage = select_arch(
             type(self).__name__, arch, self.arch_settings)
@@ -118,7 +121,7 @@ class CIFARVGG(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

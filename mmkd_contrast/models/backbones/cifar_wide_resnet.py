@@ -1,4 +1,7 @@
 """CIFAR wide ResNets of the CIFAR-100 knowledge-distillation benchmark."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -130,19 +133,19 @@ class CIFARWideResNet(CIFARBackbone):
     }
 
     def __init__(self,
-                 arch='wrn_40_2',
-                 drop_rate=0.0,
-                 out_indices=-1,
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 init_cfg=[
+                 arch: str = 'wrn_40_2',
+                 drop_rate: float = 0.0,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(
                          type='Kaiming',
                          layer='Conv2d',
                          mode='fan_out',
                          nonlinearity='relu'),
                      dict(type='Constant', val=1, layer=['_BatchNorm'])
-                 ]):
+                 ]) -> None:
         super().__init__(init_cfg)
         depth, widen_factor = select_arch(
             type(self).__name__, arch, self.arch_settings)
@@ -169,7 +172,7 @@ class CIFARWideResNet(CIFARBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Run the network.
 
         Args:

@@ -1,5 +1,8 @@
 """A 1x1 convolution + BatchNorm that maps student channels to the
 teacher's."""
+from typing import List, Optional, Union
+
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
@@ -28,7 +31,10 @@ class ChannelAligner(BaseModule):
             default initialisation).
     """
 
-    def __init__(self, in_channels, out_channels, init_cfg=None):
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels)):
@@ -41,7 +47,7 @@ class ChannelAligner(BaseModule):
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.bn = nn.BatchNorm2d(out_channels)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map the channels.
 
         Args:

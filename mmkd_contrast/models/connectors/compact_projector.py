@@ -1,4 +1,6 @@
 """Projection of a feature map into LFCC's compact embedding space."""
+from typing import List, Optional, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -38,7 +40,11 @@ class CompactProjector(BaseModule):
         torch.Size([4, 128])
     """
 
-    def __init__(self, in_channels, out_channels=256, grid=2, init_cfg=None):
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int = 256,
+                 grid: int = 2,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels), ('grid', grid)):
@@ -53,7 +59,7 @@ class CompactProjector(BaseModule):
             nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, kernel_size=1))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Project a map.
 
         Args:

@@ -1,4 +1,7 @@
 """Several connectors applied one after the other, as one connector."""
+from typing import Sequence, Union
+
+import torch
 import torch.nn as nn
 
 from mmkd_contrast.registry import MODELS
@@ -38,7 +41,8 @@ class ConnectorSequence(nn.Module):
         torch.Size([2, 128])
     """
 
-    def __init__(self, connectors):
+    def __init__(self,
+                 connectors: Sequence[Union[dict, nn.Module]]) -> None:
         super().__init__()
         if isinstance(connectors, (dict, nn.Module)) or not isinstance(
                 connectors, (list, tuple)) or len(connectors) == 0:
@@ -65,11 +69,12 @@ class ConnectorSequence(nn.Module):
                     step, 'is_init', False):
                 step.init_weights()
 
-    def forward(self, x):
+    def forward(self,
+                x: Union[torch.Tensor, tuple, list]) -> torch.Tensor:
         """Apply the steps in order.
 
         Args:
-            x (Tensor | tuple): Input of the first step.
+            x (Tensor | tuple | list): Input of the first step.
 
         Returns:
             Tensor: Output of the last step.

@@ -1,4 +1,6 @@
 """Learnable multi-scale low-pass filter, started as the fixed one."""
+from typing import Sequence, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,13 +39,16 @@ class LearnableLowPassFilter(nn.Module):
 
     Args:
         in_channels (int): Channels ``C`` of the input map.
-        kernel_sizes (Sequence[int]): Pooling kernel sizes. Defaults to
-            ``(2, 4)``.
+        kernel_sizes (int | Sequence[int]): Pooling kernel sizes. Defaults
+            to ``(2, 4)``.
         per_channel (bool): Filter each channel on its own instead of mixing
             channels. Defaults to False.
     """
 
-    def __init__(self, in_channels, kernel_sizes=(2, 4), per_channel=False):
+    def __init__(self,
+                 in_channels: int,
+                 kernel_sizes: Union[int, Sequence[int]] = (2, 4),
+                 per_channel: bool = False) -> None:
         super().__init__()
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError('LearnableLowPassFilter: in_channels must be a '
@@ -77,7 +82,7 @@ class LearnableLowPassFilter(nn.Module):
             self.conv.weight[channels, (j + 1) * self.in_channels + channels,
                              1, 1] = 1.0 / num_kernels
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Filter a map.
 
         Args:

@@ -1,4 +1,6 @@
 """Fixed multi-scale low-pass filter: average pooling, then upsampling."""
+from typing import Sequence, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -84,15 +86,16 @@ class LowPassFilter(nn.Module):
     kernel divides is removed. The filter has no parameters.
 
     Args:
-        kernel_sizes (Sequence[int]): Pooling kernel sizes. Defaults to
-            ``(2, 4)``.
+        kernel_sizes (int | Sequence[int]): Pooling kernel sizes. Defaults
+            to ``(2, 4)``.
     """
 
-    def __init__(self, kernel_sizes=(2, 4)):
+    def __init__(self,
+                 kernel_sizes: Union[int, Sequence[int]] = (2, 4)) -> None:
         super().__init__()
         self.kernel_sizes = check_kernel_sizes(kernel_sizes, 'LowPassFilter')
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Filter a map.
 
         Args:

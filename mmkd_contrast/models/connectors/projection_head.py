@@ -1,3 +1,6 @@
+from typing import List, Optional, Union
+
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -40,11 +43,11 @@ class ProjectionHead(BaseModule):
     """
 
     def __init__(self,
-                 in_channels,
-                 out_channels,
-                 hidden_channels=None,
-                 norm=True,
-                 init_cfg=None):
+                 in_channels: int,
+                 out_channels: int,
+                 hidden_channels: Optional[int] = None,
+                 norm: bool = True,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels),
@@ -67,7 +70,8 @@ class ProjectionHead(BaseModule):
                 nn.Linear(hidden_channels, out_channels),
             )
 
-    def forward(self, x):
+    def forward(self,
+                x: Union[torch.Tensor, tuple, list]) -> torch.Tensor:
         """Embed a feature.
 
         Args:

@@ -1,5 +1,6 @@
 """Turn a sequence of tokens into a spatial feature map."""
 import math
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -54,7 +55,10 @@ class TokenToMap(nn.Module):
         torch.Size([2, 32, 4, 4])
     """
 
-    def __init__(self, num_extra_tokens=0, hw=None, channels_first=False):
+    def __init__(self,
+                 num_extra_tokens: int = 0,
+                 hw: Optional[Sequence[int]] = None,
+                 channels_first: bool = False) -> None:
         super().__init__()
         if not isinstance(num_extra_tokens, int) or num_extra_tokens < 0:
             raise ValueError('TokenToMap: num_extra_tokens must be a '
@@ -68,7 +72,8 @@ class TokenToMap(nn.Module):
         self.hw = hw
         self.channels_first = channels_first
 
-    def forward(self, x):
+    def forward(self,
+                x: Union[torch.Tensor, tuple, list]) -> torch.Tensor:
         """Reshape tokens into a map.
 
         Args:

@@ -51,7 +51,7 @@ class MultiViewClsDataPreprocessor(ClsDataPreprocessor):
                              f'got sample dims {sorted(dims)}')
         return None
 
-    def forward(self, data, training=False):
+    def forward(self, data: dict, training: bool = False) -> dict:
         """Flatten the views view-major, then preprocess like the parent.
 
         Args:

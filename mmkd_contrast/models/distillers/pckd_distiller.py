@@ -1,6 +1,6 @@
 """PCKD: preview-based category contrastive distillation, the algorithm."""
 import logging
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.logging import print_log
@@ -110,7 +110,7 @@ class PCKDDistiller(BaseDistiller):
             ``ClsDataPreprocessor``, so the exported student is a plain
             mmpretrain model. Other values behave as in
             :class:`BaseDistiller`.
-        init_cfg (dict, optional): Initialization config.
+        init_cfg (dict | list[dict], optional): Initialization config.
         allow_random_teacher (bool): See :class:`BaseDistiller`.
         channels_last (bool): See :class:`BaseDistiller`.
 
@@ -125,18 +125,19 @@ class PCKDDistiller(BaseDistiller):
     TAP_HINTS = pckd_setup.TAP_HINTS
 
     def __init__(self,
-                 student,
-                 teacher,
-                 teacher_ckpt=None,
-                 student_taps=None,
-                 teacher_taps=None,
-                 connectors=None,
-                 distill_losses=None,
-                 preview=None,
-                 data_preprocessor=None,
-                 init_cfg=None,
+                 student: Union[dict, torch.nn.Module],
+                 teacher: Union[dict, torch.nn.Module],
+                 teacher_ckpt: Optional[str] = None,
+                 student_taps: Optional[dict] = None,
+                 teacher_taps: Optional[dict] = None,
+                 connectors: Optional[dict] = None,
+                 distill_losses: Optional[dict] = None,
+                 preview: Optional[Union[dict, torch.nn.Module]] = None,
+                 data_preprocessor: Optional[Union[dict,
+                                                   torch.nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
                  allow_random_teacher: bool = False,
-                 channels_last=False):
+                 channels_last: bool = False) -> None:
         connectors = pckd_setup.with_defaults(
             connectors, pckd_setup.DEFAULT_CONNECTORS, 'model.connectors')
         distill_losses = pckd_setup.with_defaults(

@@ -1,6 +1,6 @@
 """The declarative distiller: taps, connectors and losses from a config."""
 import inspect
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -58,24 +58,24 @@ class SingleTeacherDistiller(BaseDistiller):
             through a connector first.
         data_preprocessor (dict | nn.Module, optional): See
             :class:`BaseDistiller`.
-        init_cfg (dict, optional): Initialization config.
+        init_cfg (dict | list[dict], optional): Initialization config.
         allow_random_teacher (bool): See :class:`BaseDistiller`.
         channels_last (bool): See :class:`BaseDistiller`.
     """
 
     def __init__(self,
-                 student,
-                 teacher,
+                 student: Union[dict, nn.Module],
+                 teacher: Union[dict, nn.Module],
                  teacher_ckpt: Optional[str] = None,
                  student_taps: Optional[dict] = None,
                  teacher_taps: Optional[dict] = None,
                  connectors: Optional[dict] = None,
                  distill_losses: Optional[dict] = None,
                  loss_inputs: Optional[dict] = None,
-                 data_preprocessor=None,
-                 init_cfg=None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
                  allow_random_teacher: bool = False,
-                 channels_last=False):
+                 channels_last: bool = False) -> None:
         check_hyperparams(distill_losses, 'model.distill_losses')
         check_hyperparams(connectors, 'model.connectors')
         super().__init__(

@@ -97,10 +97,10 @@ class CRDMemoryBank(nn.Module):
     DENSE_SCORE_RATIO = 16
 
     def __init__(self,
-                 num_samples,
-                 feat_dim=128,
-                 momentum=0.5,
-                 neg_sampling='random'):
+                 num_samples: int,
+                 feat_dim: int = 128,
+                 momentum: float = 0.5,
+                 neg_sampling: str = 'random') -> None:
         super().__init__()
         for name, value in (('num_samples', num_samples),
                             ('feat_dim', feat_dim)):
