@@ -103,3 +103,23 @@ def test_only_a_method_reuses_the_trained_teacher(quickstart, fake_training,
     assert trained == ['msdcrd_resnet18-w16_resnet18-w4_1xb64_mnist5k.py']
     assert f'model.teacher_ckpt={teacher}' in fake_training[0]
     assert 'cached' in capsys.readouterr().out
+
+
+def test_table_prints_the_3_seed_reference_beside_it(quickstart, tmp_path,
+                                                     capsys):
+    """The one-seed table is followed by the shipped 3-seed benchmark."""
+    assert osp.isfile(quickstart.EVIDENCE)
+    csv_file = tmp_path / 'evidence.csv'
+    csv_file.write_text(
+        'method,student,teacher,seeds,mean_top1,std_top1,gain_over_student,'
+        'gain_over_kd,gain_over_crd,top1_per_seed\n'
+        'student alone,resnet8,,3,53.20,0.99,,,,1;2;3\n'
+        'KD,resnet8,t,3,57.59,0.68,4.39,,6.88,1;2;3\n')
+    lines = quickstart.evidence_lines(str(csv_file))
+    assert 'student alone         53.20 ± 0.99' in lines[1]
+    assert lines[2].endswith('57.59 ± 0.68  (+4.39)')
+    assert quickstart.evidence_lines(str(tmp_path / 'missing.csv')) == []
+    quickstart.print_table([('student + KD', 94.0, 19)], 'wd')
+    out = capsys.readouterr().out
+    assert 'not which method is better' in out
+    assert '3-seed benchmark' in out and 'MSDCRD' in out
