@@ -71,6 +71,9 @@ def _sync():
 def measure(method, mode, args):
     """One row: images/s, ms per step, first-steps seconds, peak MiB."""
     amp, compiled = MODES[mode]
+    # Cases run one after the other: a fresh dynamo cache for each (the
+    # compiled cases share train_step's code and its recompile limit).
+    torch._dynamo.reset()
     build = plugin_case(method, 'eager', args.batch_size, args.backend,
                         amp=amp, compiled=compiled)
     step = build()

@@ -18,10 +18,15 @@ already normalised batch, the teacher under ``no_grad``, cross-entropy plus
 the KD loss (tau 4), backward and ``torch.optim.SGD``; in NCHW and in
 channels_last.
 
-All cases are timed interleaved in one process (``speed_utils``); every
-ratio is the median of per-round ratios with the rounds' min-max. A
-compiled case's first steps (compilation) are timed separately and left
-out of its step time. Peak memory is measured in a forked child for the
+Each method runs in its own process, its cases timed interleaved there
+(``speed_utils``); every ratio is the median of per-round ratios with the
+rounds' min-max. A compiled case's first steps (compilation) are timed
+separately and left out of its step time. One process per method, as the
+Runner trains one model per process: compiled cases of several methods in
+one process share dynamo's caches (the same ``train_step`` code), so that
+a reset for one case makes another compile again inside the timed rounds,
+and past dynamo's recompile limit (8 per function) the later cases run
+eager. Peak memory is measured in a forked child for the
 eager cases on a CPU (a compiled case would compile again in the child),
 and in-process for every case on a GPU.
 
@@ -37,6 +42,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -172,7 +178,6 @@ def plugin_case(method, mode, batch_size, backend, amp=False,
         data = synthetic_data(batch_size, METHODS[method][1])
         step_fn = model.train_step
         if compiled:
-            torch._dynamo.reset()
             step_fn = torch.compile(model.train_step, backend=backend)
 
         def step():
@@ -340,10 +345,14 @@ def target_lines(times):
     return lines
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    warnings.filterwarnings('ignore', category=UserWarning)
+def measure_here(args):
+    """Peak memory and interleaved timings of ``args.methods``' cases in
+    this process.
+
+    Returns:
+        tuple: ``(times, firsts, peaks)``: case to its per-round seconds,
+        to its warm-up step seconds, and to its peak MiB.
+    """
     cases = build_cases(args.methods, args.modes, args.batch_size,
                         args.backend)
     peaks = {}
@@ -360,6 +369,61 @@ def main(argv=None):
           flush=True)
     timings = time_interleaved(wrapped, warmup=0, rounds=args.rounds)
     times = {key: t['times'] for key, t in timings.items()}
+    return times, firsts, peaks
+
+
+def _key_text(key):
+    return '/'.join(key)
+
+
+def _text_key(text):
+    return tuple(text.split('/', 1))
+
+
+def measure_each_method(args, argv):
+    """Run this script once per method, each in a fresh process, and merge
+    what the children wrote (see the module docstring for why)."""
+    times, firsts, peaks = {}, {}, {}
+    for index, method in enumerate(args.methods):
+        child_dir = osp.join(args.out_dir, f'method_{index}')
+        rest = _without_option(_without_option(argv, '--methods'),
+                               '--out-dir')
+        command = [sys.executable, osp.abspath(__file__), '--methods',
+                   method, *rest, '--out-dir', child_dir]
+        print(f'--- {method}: a fresh process', flush=True)
+        subprocess.run(command, check=True)
+        with open(osp.join(child_dir, 'speed_modes.json')) as f:
+            child = json.load(f)
+        times.update({_text_key(k): v for k, v in child['times'].items()})
+        firsts.update({_text_key(k): v for k, v in child['firsts'].items()})
+        peaks.update({(r['method'], r['mode']): r['peak_mib']
+                      for r in child['rows'] if r['peak_mib'] is not None})
+    return times, firsts, peaks
+
+
+def _without_option(argv, option):
+    """``argv`` without ``option`` and the values that follow it."""
+    out, skipping = [], False
+    for arg in argv:
+        if arg == option or arg.startswith(option + '='):
+            skipping = arg == option
+            continue
+        if skipping and not arg.startswith('--'):
+            continue
+        skipping = False
+        out.append(arg)
+    return out
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings('ignore', category=UserWarning)
+    if len(args.methods) > 1:
+        times, firsts, peaks = measure_each_method(args, argv)
+    else:
+        times, firsts, peaks = measure_here(args)
     rows = result_rows(times, firsts, peaks)
     table = markdown(rows)
     lines = target_lines(times)
@@ -373,9 +437,10 @@ def main(argv=None):
         f.write(machine_line() + '\n\n' + table + '\n' +
                 '\n'.join(f'- {line}' for line in lines) + '\n')
     with open(stem + '.json', 'w') as f:
-        json.dump(dict(rows=rows, firsts={
-            '/'.join(k): v for k, v in firsts.items()
-        }), f, indent=1)
+        json.dump(dict(rows=rows,
+                       firsts={_key_text(k): v for k, v in firsts.items()},
+                       times={_key_text(k): v for k, v in times.items()}),
+                  f, indent=1)
     print(f'\nWrote {stem}.md and {stem}.json')
 
 

@@ -62,3 +62,37 @@ def test_gpu_check_smoke_runs_on_the_cpu(capsys):
     assert all(r['images_per_s'] > 0 for r in rows)
     out = capsys.readouterr().out
     assert '| KD | compile |' in out and 'images/s' in out
+
+
+def test_without_option_drops_the_option_and_its_values():
+    argv = ['--methods', 'KD', 'KD, ViT student', '--rounds', '2',
+            '--out-dir', 'x', '--no-memory']
+    assert speed_modes._without_option(argv, '--methods') == [
+        '--rounds', '2', '--out-dir', 'x', '--no-memory']
+    assert speed_modes._without_option(argv, '--out-dir') == [
+        '--methods', 'KD', 'KD, ViT student', '--rounds', '2',
+        '--no-memory']
+
+
+def test_each_method_is_timed_in_its_own_process(tmp_path):
+    import json
+
+    speed_modes.main([
+        '--methods', 'KD', 'CRD', '--modes', 'eager', 'compiled',
+        '--backend', 'eager', '--rounds', '2', '--warmup', '1',
+        '--batch-size', '4', '--no-memory', '--out-dir', str(tmp_path)
+    ])
+    children = [
+        json.loads((tmp_path / f'method_{i}' / 'speed_modes.json')
+                   .read_text()) for i in (0, 1)
+    ]
+    # One method per child process (KD's also times the bare loop).
+    assert {k.split('/')[0] for k in children[0]['times']} == {
+        'KD', 'bare KD loop'}
+    assert {k.split('/')[0] for k in children[1]['times']} == {'CRD'}
+    merged = json.loads((tmp_path / 'speed_modes.json').read_text())
+    assert sorted(merged['times']) == sorted(
+        list(children[0]['times']) + list(children[1]['times']))
+    assert all(len(t) == 2 for t in merged['times'].values())
+    modes = {(r['method'], r['mode']) for r in merged['rows']}
+    assert ('CRD', 'compiled') in modes and ('KD', 'eager') in modes

@@ -44,3 +44,26 @@ def test_channels_last_needs_a_distiller():
     tool = load_tool()
     with pytest.raises(ValueError, match='needs a distiller'):
         tool.first_losses(TEACHER, 1, 0, channels_last=True)
+
+
+def test_inductor_draws_with_torch_generator_unless_asked(monkeypatch):
+    """Random ops in an inductor graph use inductor's own generator unless
+    ``fallback_random``: the tool compares arithmetic, so it sets it."""
+    import torch
+    tool = load_tool()
+    seen = []
+
+    def record(fn, **kwargs):
+        seen.append(kwargs)
+        return fn
+
+    monkeypatch.setattr(torch, 'compile', record)
+    opts = {'train_dataloader.batch_size': 4}
+    tool.first_losses(KD, 1, 0, opts, compile_backend='inductor')
+    tool.first_losses(KD, 1, 0, opts, compile_backend='inductor',
+                      inductor_rng=True)
+    tool.first_losses(KD, 1, 0, opts, compile_backend='aot_eager')
+    assert [s['options'] for s in seen] == [
+        dict(fallback_random=True), None, None]
+    assert [s['backend'] for s in seen] == [
+        'inductor', 'inductor', 'aot_eager']

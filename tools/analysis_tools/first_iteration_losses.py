@@ -21,6 +21,13 @@ Example::
 distiller in the channels-last memory format and / or its forward compiled
 by ``torch.compile``; compared with an eager NCHW ``--out`` file they show
 that the faster modes compute the same losses (``--rtol 1e-4``).
+
+Random draws inside a compiled graph (CRD's negatives) come from
+inductor's own generator by default, a different stream than eager's under
+the same seed. ``--compile`` therefore sets inductor's ``fallback_random``
+so that the draws follow torch's generator, as in eager, and the
+comparison checks the arithmetic; ``--inductor-rng`` keeps inductor's
+generator (what ``compile=True`` trains with).
 """
 import argparse
 import json
@@ -66,6 +73,12 @@ def parse_args() -> argparse.Namespace:
         help='run the forward compiled by torch.compile (backend inductor '
         'unless given)')
     parser.add_argument(
+        '--inductor-rng',
+        action='store_true',
+        help='with --compile (inductor): draw random numbers in the graph '
+        "with inductor's generator, as compile=True does, instead of "
+        "torch's (fallback_random); draws then differ from eager's")
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -74,7 +87,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def first_losses(config, iters, seed, cfg_options=None, channels_last=False,
-                 compile_backend=None):
+                 compile_backend=None, inductor_rng=False):
     """The losses of ``config``'s first ``iters`` training batches.
 
     Args:
@@ -86,6 +99,10 @@ def first_losses(config, iters, seed, cfg_options=None, channels_last=False,
             ``channels_last=True``.
         compile_backend (str, optional): Run the forward compiled by
             ``torch.compile`` with this backend.
+        inductor_rng (bool): With the inductor backend, keep inductor's
+            random-number generator; by default random ops in the graph
+            use torch's (``fallback_random``), so that they draw what an
+            eager run draws.
 
     Returns:
         list[dict]: One ``{loss name: float}`` per batch.
@@ -118,7 +135,11 @@ def first_losses(config, iters, seed, cfg_options=None, channels_last=False,
     forward = model.forward
     if compile_backend is not None:
         torch._dynamo.reset()
-        forward = torch.compile(model.forward, backend=compile_backend)
+        options = None
+        if compile_backend == 'inductor' and not inductor_rng:
+            options = dict(fallback_random=True)
+        forward = torch.compile(
+            model.forward, backend=compile_backend, options=options)
     results = []
     for step, batch in enumerate(loader):
         if step == iters:
@@ -158,7 +179,7 @@ def main() -> None:
     for config in args.configs:
         results[config] = first_losses(config, args.iters, args.seed,
                                        args.cfg_options, args.channels_last,
-                                       args.compile)
+                                       args.compile, args.inductor_rng)
         for step, losses in enumerate(results[config]):
             shown = ', '.join(f'{k}={v:.7g}' for k, v in losses.items())
             print(f'{config} batch {step}: {shown}', flush=True)
