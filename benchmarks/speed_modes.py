@@ -15,8 +15,8 @@ step) on one fixed batch of 64 synthetic 32x32 images, as the Runner does:
 The bare loop is the same math without mmengine or the plugin: the same
 two networks called directly (backbone, neck, classifier layer) on an
 already normalised batch, the teacher under ``no_grad``, cross-entropy plus
-the KD loss (tau 4), backward and ``torch.optim.SGD``; in NCHW and in
-channels_last.
+the KD loss (tau 4), backward and ``torch.optim.SGD``; in the same four
+modes (compiled: the step function through ``torch.compile``).
 
 Each method runs in its own process, its cases timed interleaved there
 (``speed_utils``); every ratio is the median of per-round ratios with the
@@ -34,8 +34,13 @@ and in-process for every case on a GPU.
 
 Writes ``speed_modes.md`` and ``speed_modes.json`` under ``--out-dir``.
 
-Targets: the best mode >= 1.5 x eager (per method); the plugin's KD step in
-a mode <= 1.05 x the bare loop in the same memory format.
+Each method other than KD also times its KD reference (the same student:
+KD into the resnet8 or into the ViT) in every mode, in its own process, so
+that its ratio to KD pairs up round by round.
+
+Targets: the best mode >= 1.5 x eager (per method); each method <= 1.05 x
+its KD reference in its best mode; the plugin's KD step <= 1.05 x the bare
+loop in the same mode.
 """
 import argparse
 import json
@@ -188,8 +193,11 @@ def plugin_case(method, mode, batch_size, backend, amp=False,
     return build
 
 
-def bare_kd_case(channels_last, batch_size):
-    """The KD step of the same networks in plain PyTorch."""
+def bare_kd_case(channels_last, batch_size, compiled=False,
+                 backend='inductor'):
+    """The KD step of the same networks in plain PyTorch; with
+    ``compiled``, the step function compiled by ``torch.compile`` (as
+    mmengine compiles ``train_step``)."""
 
     def build():
         torch.manual_seed(0)
@@ -221,7 +229,7 @@ def bare_kd_case(channels_last, batch_size):
             loss.backward()
             optimizer.step()
 
-        return step
+        return torch.compile(step, backend=backend) if compiled else step
 
     return build
 
@@ -253,15 +261,39 @@ def timed_warmup(cases, warmup):
     return {name: wrap(name, b) for name, b in cases.items()}, firsts
 
 
+#: The KD case each method is compared with (the same student).
+REFERENCE = {
+    'CRD': 'KD',
+    'CRD+KD': 'KD',
+    'MSDCRD': 'KD',
+    'PCKD': 'KD',
+    'LFCC, ViT student': 'KD, ViT student',
+}
+
+
+def reference_name(ref, method):
+    """Name of the KD reference case timed in ``method``'s process."""
+    return f'{ref} beside {method}'
+
+
 def build_cases(methods, modes, batch_size, backend):
+    """Every method in every mode; KD's bare loop in every mode; and, for
+    a method whose KD reference is not timed with it, that reference in
+    every mode (named by :func:`reference_name`), so that the method's
+    ratio to KD pairs up round by round in the same process."""
     cases = {}
     for method in methods:
+        ref = REFERENCE.get(method)
         for mode in modes:
             cases[(method, mode)] = plugin_case(method, mode, batch_size,
                                                 backend)
-            if method == 'KD' and mode in ('eager', 'channels_last'):
+            if method == 'KD':
                 cases[('bare KD loop', mode)] = bare_kd_case(
-                    mode == 'channels_last', batch_size)
+                    mode in ('channels_last', 'both'), batch_size,
+                    mode in ('compiled', 'both'), backend)
+            if ref is not None and ref not in methods:
+                cases[(reference_name(ref, method), mode)] = plugin_case(
+                    ref, mode, batch_size, backend)
     return cases
 
 
@@ -308,10 +340,14 @@ def markdown(rows):
 
 
 def target_lines(times):
-    """Speed-up of each method's best mode over eager, and the plugin's KD
-    step over the bare loop in the same format."""
-    lines = []
-    methods = sorted({m for m, _ in times if m != 'bare KD loop'})
+    """Speed-up of each method's best mode over eager, the plugin's KD
+    step over the bare loop in the same mode, and each method over its KD
+    reference in its best mode."""
+    lines, best_modes = [], {}
+    methods = sorted({
+        m for m, _ in times
+        if m != 'bare KD loop' and ' beside ' not in m
+    })
     for method in methods:
         if (method, 'eager') not in times:
             continue
@@ -324,24 +360,44 @@ def target_lines(times):
                 if best is None or speed > best[1]:
                     best = (mode, speed)
         if best:
+            best_modes[method] = best[0]
             verdict = 'met' if best[1] >= 1.5 else 'MISSED'
             lines.append(f'{method}: best mode {best[0]} = {best[1]:.2f}x '
                          f'eager (target >= 1.5: {verdict})')
-    for fmt in ('eager', 'channels_last'):
-        bare = ('bare KD loop', fmt)
-        if bare not in times:
+    for mode in MODES:
+        bare = ('bare KD loop', mode)
+        if bare not in times or ('KD', mode) not in times:
             continue
-        for mode in ((fmt, 'both') if fmt == 'channels_last' else
-                     (fmt, 'compiled')):
-            if ('KD', mode) not in times:
-                continue
-            stats = ratio_stats(paired_ratios(times[('KD', mode)],
-                                              times[bare]))
-            verdict = 'met' if stats['median'] <= 1.05 else 'MISSED'
-            lines.append(
-                f'KD {mode} / bare loop {fmt} = {stats["median"]:.3f} '
-                f'(rounds {stats["min"]:.3f}-{stats["max"]:.3f}) '
-                f'(target <= 1.05: {verdict})')
+        stats = ratio_stats(paired_ratios(times[('KD', mode)], times[bare]))
+        verdict = 'met' if stats['median'] <= 1.05 else 'MISSED'
+        lines.append(
+            f'KD {mode} / bare loop {mode} = {stats["median"]:.3f} '
+            f'(rounds {stats["min"]:.3f}-{stats["max"]:.3f}) '
+            f'(target <= 1.05: {verdict})')
+    lines.extend(kd_ratio_lines(times, best_modes))
+    return lines
+
+
+def kd_ratio_lines(times, best_modes):
+    """Each method's step over its KD reference's (:data:`REFERENCE`) in
+    the method's best mode, paired by round with the reference timed in
+    the same process."""
+    lines = []
+    for method, mode in sorted(best_modes.items()):
+        ref = REFERENCE.get(method)
+        if ref is None:
+            continue
+        ref_key = (reference_name(ref, method), mode)
+        if ref_key not in times:
+            ref_key = (ref, mode)
+        if ref_key not in times:
+            continue
+        stats = ratio_stats(paired_ratios(times[(method, mode)],
+                                          times[ref_key]))
+        verdict = 'met' if stats['median'] <= 1.05 else 'MISSED'
+        lines.append(f'{method} / {ref} in {mode} = {stats["median"]:.2f} '
+                     f'(rounds {stats["min"]:.2f}-{stats["max"]:.2f}) '
+                     f'(target <= 1.05: {verdict})')
     return lines
 
 
@@ -358,6 +414,8 @@ def measure_here(args):
     peaks = {}
     if not args.no_memory:
         for key, build in cases.items():
+            if ' beside ' in key[0]:
+                continue  # KD's own process measures it
             if torch.cuda.is_available() or key[1] in ('eager',
                                                        'channels_last'):
                 peaks[key] = peak_memory_mib(build)[1]

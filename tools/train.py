@@ -58,7 +58,8 @@ def parse_args() -> argparse.Namespace:
         '--compile',
         action='store_true',
         help='compile the training step with torch.compile (sets '
-        "mmengine's compile=True); the first steps compile and are slow")
+        "mmengine's compile=True unless the config's compile is already a "
+        'dict of settings); the first steps compile and are slow')
     parser.add_argument(
         '--debug-checks',
         action='store_true',
@@ -149,7 +150,9 @@ def merge_args(cfg, args):
                 f"(model.channels_last); this config's model is "
                 f'{cfg.model.get("type")!r}, not a distiller')
         cfg.model.channels_last = True
-    if args.compile:
+    if args.compile and not isinstance(cfg.get('compile'), dict):
+        # A compile dict (backend, options) from the config or
+        # --cfg-options already turns compiling on: keep its settings.
         cfg.compile = True
     if args.debug_checks:
         # Also seen by the processes a launcher starts from this one.

@@ -18,6 +18,9 @@ import speed_modes  # noqa: E402
 def test_bare_loop_steps_and_plugin_case_runs():
     bare = speed_modes.bare_kd_case(True, 4)()
     bare()  # a full SGD step in channels_last
+    bare = speed_modes.bare_kd_case(False, 4, compiled=True,
+                                    backend='eager')()
+    bare()
     step = speed_modes.plugin_case('KD', 'channels_last', 4, 'eager')()
     step()
 
@@ -38,6 +41,10 @@ def test_rows_and_targets_from_made_up_timings():
         ('KD', 'both'): [0.04, 0.08],
         ('bare KD loop', 'eager'): [0.095, 0.19],
         ('bare KD loop', 'channels_last'): [0.04, 0.08],
+        ('bare KD loop', 'both'): [0.04, 0.07],
+        ('CRD', 'eager'): [0.12, 0.24],
+        ('CRD', 'both'): [0.05, 0.09],
+        ('KD beside CRD', 'both'): [0.05, 0.06],
     }
     firsts = {('KD', 'compiled'): [20.0, 0.2, 0.1]}
     rows = speed_modes.result_rows(times, firsts, {('KD', 'eager'): 300.})
@@ -48,11 +55,20 @@ def test_rows_and_targets_from_made_up_timings():
     assert by_mode[('KD', 'eager')]['compile_s'] is None
     assert '| KD | eager | 150.0 |' in speed_modes.markdown(rows)
     lines = speed_modes.target_lines(times)
-    assert lines[0] == 'KD: best mode both = 2.50x eager (target >= 1.5: met)'
-    assert any(line.startswith('KD both / bare loop channels_last = 1.000')
-               and line.endswith('met)') for line in lines)
-    assert any('KD compiled / bare loop eager = 0.842' in line
-               for line in lines)
+    assert lines[0] == ('CRD: best mode both = 2.53x eager '
+                        '(target >= 1.5: met)')
+    assert lines[1] == 'KD: best mode both = 2.50x eager (target >= 1.5: met)'
+    # The plugin against the bare loop in the same mode, paired by round.
+    assert any(line.startswith('KD both / bare loop both = 1.071')
+               and line.endswith('MISSED)') for line in lines)
+    assert any(line.startswith('KD channels_last / bare loop '
+                               'channels_last = 1.250') for line in lines)
+    assert not any('bare loop compiled' in line for line in lines)
+    assert not any(line.startswith('KD beside') for line in lines)
+    # CRD against the KD reference of its own process, paired by round:
+    # 0.05 / 0.05 and 0.09 / 0.06.
+    assert lines[-1] == ('CRD / KD in both = 1.25 (rounds 1.00-1.50) '
+                         '(target <= 1.05: MISSED)')
 
 
 def test_gpu_check_smoke_runs_on_the_cpu(capsys):
@@ -87,9 +103,12 @@ def test_each_method_is_timed_in_its_own_process(tmp_path):
                    .read_text()) for i in (0, 1)
     ]
     # One method per child process (KD's also times the bare loop).
-    assert {k.split('/')[0] for k in children[0]['times']} == {
-        'KD', 'bare KD loop'}
-    assert {k.split('/')[0] for k in children[1]['times']} == {'CRD'}
+    assert set(children[0]['times']) == {
+        'KD/eager', 'KD/compiled', 'bare KD loop/eager',
+        'bare KD loop/compiled'}
+    assert set(children[1]['times']) == {
+        'CRD/eager', 'CRD/compiled', 'KD beside CRD/eager',
+        'KD beside CRD/compiled'}
     merged = json.loads((tmp_path / 'speed_modes.json').read_text())
     assert sorted(merged['times']) == sorted(
         list(children[0]['times']) + list(children[1]['times']))

@@ -71,6 +71,11 @@ def test_channels_last_and_compile_flags(monkeypatch):
     assert not cfg.get('compile') and 'channels_last' not in cfg.model
     tool.merge_args(cfg, tool.parse_args())
     assert cfg.compile is True and cfg.model.channels_last is True
+    # Compile settings given as a dict are kept (they already turn it on).
+    cfg = Config.fromfile(KD)
+    cfg.compile = dict(options=dict(fallback_random=True))
+    tool.merge_args(cfg, tool.parse_args())
+    assert cfg.compile == dict(options=dict(fallback_random=True))
     teacher = osp.join(QUICKSTART, 'teacher_resnet18-w16_1xb64_mnist5k.py')
     monkeypatch.setattr('sys.argv', ['train.py', teacher, '--channels-last'])
     with pytest.raises(SystemExit, match='not a distiller'):
