@@ -2,7 +2,23 @@
 import difflib
 from contextlib import contextmanager
 
+import torch._dynamo
 import torch.nn as nn
+
+
+def guard_module_hooks():
+    """Make ``torch.compile`` guard on module hooks (a process-wide dynamo
+    setting, off by default).
+
+    Without it dynamo reuses a graph traced for one module on another of
+    the same structure whatever their hooks: a tap's forward hook is then
+    silently skipped (or another module's runs) when two networks of one
+    architecture share compiled code, e.g. two distillers in one process
+    or a teacher and a student of the same class split by a graph break.
+    Set whenever a recorder hooks a module; the cost is one more guard per
+    compiled frame.
+    """
+    torch._dynamo.config.skip_nnmodule_hook_guards = False
 
 
 def _closest(path, candidates, n=5):
@@ -82,6 +98,7 @@ class TapRecorder:
             self.specs[name] = dict(
                 path=path, kind=kind, index=spec.get('index'))
             if kind == 'module':
+                guard_module_hooks()
                 self._handles.append(modules[path].register_forward_hook(
                     self._make_hook(name)))
 

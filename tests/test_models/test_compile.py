@@ -116,6 +116,24 @@ def test_no_plugin_graph_break_and_no_late_recompile(case):
     assert all(torch.isfinite(v) for v in out.values())
 
 
+def test_two_distillers_sharing_compiled_code_record_their_taps():
+    """LFCC and KD into the same ViT, compiled in one process (as a
+    benchmark times them): without hook guards dynamo ran LFCC's teacher
+    through KD's traced graph, which has no tap hook, and the step failed
+    ("teacher tap 'stage3' recorded nothing")."""
+    models = [
+        cifar_method(name)
+        for name in ('lfcc_resnet20_vit-tiny-p4', 'kd_resnet20_vit-tiny-p4')
+    ]
+    torch._dynamo.reset()
+    steps = [(torch.compile(model.train_step, backend='eager'), data,
+              sgd_wrapper(model)) for model, data in models]
+    for step, data, wrapper in steps + steps[:1]:
+        out = step(data, wrapper)
+    assert 'distill.loss_lfcc_stage3' in out
+    assert all(torch.isfinite(v) for v in out.values())
+
+
 def test_crd_bank_update_compiled_equals_eager():
     """Two compiled steps write the same banks and ``Z`` as two eager ones
     (AOT autograd: the graph with the banks' in-place updates)."""

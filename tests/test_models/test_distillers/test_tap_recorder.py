@@ -112,3 +112,21 @@ def test_outputs_are_cleared_when_a_loss_fails(monkeypatch):
         model(inputs, samples, mode='loss')
     assert model.student_taps.outputs == {}
     assert model.teacher_taps.outputs == {}
+
+
+def test_compiled_code_shared_by_a_tapped_and_an_untapped_twin():
+    """Dynamo reuses a graph traced for one module on another of the same
+    structure without checking hooks unless told to: a recorder turns the
+    check on, so the tapped twin's hook runs."""
+    torch.manual_seed(0)
+    plain = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    tapped = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    recorder = TapRecorder(tapped, dict(hidden='1'), 'student')
+    assert not torch._dynamo.config.skip_nnmodule_hook_guards
+    torch._dynamo.reset()
+    run = torch.compile(lambda net, x: net(x), backend='eager')
+    x = torch.randn(3, 4)
+    run(plain, x)  # traced first, without a hook
+    with recorder.recording():
+        run(tapped, x)
+    assert torch.equal(recorder.outputs['hidden'], tapped[1](tapped[0](x)))
