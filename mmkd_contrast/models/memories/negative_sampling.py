@@ -5,6 +5,13 @@ import torch
 NEG_SAMPLINGS = ('random', 'other_class')
 
 
+def _generator_kwarg(generator):
+    """``generator=`` only when one is given: a compiled step whose batch
+    size became dynamic (an epoch's smaller last batch) fails to trace
+    ``torch.rand(shape, generator=None)`` with a symbolic shape."""
+    return {} if generator is None else dict(generator=generator)
+
+
 def draw_random(sample_idx, num_rows, num, generator=None):
     """Draw ``num`` rows per anchor uniformly among the ``num_rows - 1``
     rows other than the anchor's own, with replacement.
@@ -24,7 +31,8 @@ def draw_random(sample_idx, num_rows, num, generator=None):
     """
     shape = (sample_idx.numel(), num)
     draw = torch.randint(
-        0, num_rows - 1, shape, device=sample_idx.device, generator=generator)
+        0, num_rows - 1, shape, device=sample_idx.device,
+        **_generator_kwarg(generator))
     return draw + (draw >= sample_idx[:, None]).long()
 
 
@@ -60,7 +68,7 @@ def draw_other_class(row_labels, sample_idx, labels, num, generator=None):
     """
     shape = (sample_idx.numel(), row_labels.numel())
     keys = torch.rand(
-        shape, device=row_labels.device, generator=generator)
+        shape, device=row_labels.device, **_generator_kwarg(generator))
     keys.add_(row_labels[None, :] == labels.long()[:, None])
     keys.scatter_(1, sample_idx[:, None], 3.)
     return keys.topk(num, dim=1, largest=False, sorted=False).indices

@@ -53,3 +53,21 @@ def test_fallback_random_draws_what_eager_draws():
     assert torch.equal(
         draws.sort(1).values,
         _draws(compiled=False).sort(1).values)
+
+
+def test_draws_trace_with_a_dynamic_batch_size():
+    """An epoch's smaller last batch makes the batch size dynamic in a
+    compiled step; both draws must trace with a symbolic size."""
+    from mmkd_contrast.models.memories.negative_sampling import draw_random
+
+    torch._dynamo.reset()
+    other = torch.compile(draw_other_class, backend='eager', dynamic=True)
+    uniform = torch.compile(draw_random, backend='eager', dynamic=True)
+    for batch in (6, 5):
+        sample_idx = torch.arange(batch)
+        labels = ROW_LABELS[sample_idx]
+        drawn = other(ROW_LABELS, sample_idx, labels, NUM)
+        assert drawn.shape == (batch, NUM)
+        draws = uniform(sample_idx, ROWS, NUM)
+        assert draws.shape == (batch, NUM)
+        assert not (draws == sample_idx[:, None]).any()
