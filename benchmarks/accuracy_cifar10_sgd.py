@@ -157,9 +157,12 @@ def protocol_options(method, seed, teacher_ckpt=None, data_root=DATA_ROOT,
     ``per_class`` / ``epochs`` only for a smaller trial protocol.
 
     The distiller rows run in channels-last memory format, the fastest
-    mode on a CPU that gives the eager first-iteration losses (within
-    1e-4, ``tests/test_models/test_channels_last.py``); a student alone is
-    a plain mmpretrain classifier, which has no such option."""
+    mode for these runs on a CPU that gives the eager first-iteration
+    losses (within 1e-4,
+    ``tests/test_models/test_distillers/test_channels_last.py``); with one
+    thread per job, compiling costs more than it saves in a 6-epoch run
+    (``docs/benchmarks.md``). A student alone is a plain mmpretrain
+    classifier, which has no such option."""
     options = earlier.protocol_options(
         method, seed, teacher_ckpt, data_root, per_class, epochs,
         default_epochs=EPOCHS, cosine=0)
