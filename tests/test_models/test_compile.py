@@ -7,9 +7,10 @@ Graph breaks and recompilations are read from dynamo's own logs
 (``compile_helpers.DynamoEvents``), each at its file and line. Those of
 mmengine and torch (batch stacking, ``loss.backward()``, the optimizer
 step, mmcv's DropPath) are not the plugin's and are only required to be
-seen, which shows the counter is not blind. PCKD has one break of its own,
-named in ``docs/benchmarks.md``: ``PCKDDistiller.preview_threshold`` reads
-the epoch on the host, outside the graph.
+seen, which shows the counter is not blind. Two breaks are the plugin's
+own, named in ``docs/benchmarks.md``: ``PCKDDistiller.preview_threshold``
+reads the epoch on the host, outside the graph, and
+``CRDMemoryBank._score_copy`` scores CRD's bank copy eagerly.
 
 Dynamo runs with ``backend='eager'`` (it decides breaks and
 recompilations; inductor's code generation, slow on a CPU, changes
